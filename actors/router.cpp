@@ -1,0 +1,117 @@
+#include "actors/router.hpp"
+
+#include <unordered_map>
+#include <vector>
+
+#include <caf/all.hpp>
+
+namespace engram {
+
+namespace {
+
+struct queued_call {
+  api_call call;
+  caf::typed_response_promise<api_reply> rp;
+};
+
+struct user_entry {
+  user_actor handle;
+  std::chrono::steady_clock::time_point last_call;
+  bool closing = false;          // an idle handshake is under way
+  std::vector<queued_call> queue; // calls that arrived while closing
+};
+
+struct router_state {
+  user_context ctx;
+  router_options opts;
+  std::unordered_map<std::string, user_entry> users;
+  static inline const char* name = "engram.router";
+};
+
+using router_self = router_actor::stateful_pointer<router_state>;
+
+user_entry& spawn_entry(router_self self, const std::string& user) {
+  auto& e = self->state.users[user];
+  e.handle = spawn_user(self->system(), user, self->state.ctx);
+  e.closing = false;
+  self->link_to(e.handle); // a router that stops takes its users along
+  return e;
+}
+
+void flush_queue(router_self self, const std::string& user) {
+  auto& e = self->state.users[user];
+  auto queue = std::move(e.queue);
+  e.queue.clear();
+  for (auto& q : queue)
+    q.rp.delegate(e.handle, call_atom::value, std::move(q.call));
+}
+
+// Asks an idle user actor to quit; keeps it when it is still busy.
+void passivate(router_self self, const std::string& user) {
+  auto& e = self->state.users[user];
+  e.closing = true;
+  self->request(e.handle, std::chrono::seconds(5), idle_atom::value)
+    .then(
+      [self, user](bool quitting) {
+        auto& e = self->state.users[user];
+        if (quitting && e.queue.empty()) {
+          self->state.users.erase(user);
+          return;
+        }
+        if (quitting)
+          spawn_entry(self, user);
+        e.closing = false;
+        e.last_call = std::chrono::steady_clock::now();
+        flush_queue(self, user);
+      },
+      [self, user](caf::error&) {
+        auto& e = self->state.users[user];
+        e.closing = false;
+        flush_queue(self, user);
+      });
+}
+
+void sweep(router_self self) {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> idle;
+  for (auto& [user, e] : self->state.users)
+    if (!e.closing && now - e.last_call >= self->state.opts.user_idle)
+      idle.push_back(user);
+  for (auto& user : idle)
+    passivate(self, user);
+  self->delayed_send(self, self->state.opts.user_idle / 2, idle_atom::value);
+}
+
+router_actor::behavior_type router(router_self self, user_context ctx,
+                                   router_options opts) {
+  self->state.ctx = std::move(ctx);
+  self->state.opts = opts;
+  self->delayed_send(self, opts.user_idle / 2, idle_atom::value);
+  return {
+    [self](call_atom, api_call& call) -> caf::result<api_reply> {
+      auto it = self->state.users.find(call.user);
+      auto& e = it != self->state.users.end() ? it->second
+                                              : spawn_entry(self, call.user);
+      e.last_call = std::chrono::steady_clock::now();
+      if (e.closing) {
+        auto rp = self->make_response_promise<api_reply>();
+        e.queue.push_back({std::move(call), rp});
+        return rp;
+      }
+      return self->delegate(e.handle, call_atom::value, std::move(call));
+    },
+    [self](status_atom) {
+      return static_cast<uint64_t>(self->state.users.size());
+    },
+    [self](idle_atom) { sweep(self); },
+  };
+}
+
+} // namespace
+
+router_actor spawn_router(caf::actor_system& sys, user_context ctx,
+                          router_options opts) {
+  return sys.spawn(router, std::move(ctx), opts);
+}
+
+} // namespace engram

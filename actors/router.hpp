@@ -1,0 +1,33 @@
+#pragma once
+// Maps a user id to that user's actor, spawning it on first use and
+// passivating it after `user_idle` without calls. Passivation is a
+// handshake (the user actor agrees only when nothing is in flight) and calls
+// that arrive meanwhile wait in the router, so a user never has two actors
+// at once. Later, the cluster layer decides here whether the user is local.
+//
+//   (call_atom, api_call) -> api_reply    answered by the user's actor
+//   (status_atom)         -> uint64_t     number of live user actors
+//   (idle_atom)                           internal sweep tick
+
+#include <chrono>
+
+#include <caf/typed_actor.hpp>
+
+#include "actors/user.hpp"
+
+namespace engram {
+
+using router_actor = caf::typed_actor<
+  caf::replies_to<call_atom, api_call>::with<api_reply>,
+  caf::replies_to<status_atom>::with<uint64_t>,
+  caf::reacts_to<idle_atom>>;
+
+struct router_options {
+  // A user actor without calls for this long is passivated.
+  std::chrono::milliseconds user_idle{60000};
+};
+
+router_actor spawn_router(caf::actor_system& sys, user_context ctx,
+                          router_options opts);
+
+} // namespace engram

@@ -1,0 +1,166 @@
+// The option tables. Adding an option: add the member (with its documented
+// default) to options.hpp, one line here, and the entry in
+// engram.example.json (a unit test fails until the example has it).
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "config/detail/fields.hpp"
+#include "config/endpoint.hpp"
+#include "messages/errors.hpp"
+
+namespace engram::config::detail {
+
+namespace {
+
+constexpr uint64_t KiB = 1024;
+constexpr uint64_t MiB = 1024 * KiB;
+constexpr uint64_t GiB = 1024 * MiB;
+
+std::string quoted(std::string_view s) {
+  return "\"" + std::string{s} + "\"";
+}
+
+std::string non_empty(std::string_view value) {
+  return value.empty() ? "must not be empty" : "";
+}
+
+// Ids appear in URLs, keys and log lines, hence the small alphabet.
+std::string valid_id(std::string_view value) {
+  auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':'
+           || c == '-';
+  };
+  if (!value.empty() && value.size() <= 128
+      && std::all_of(value.begin(), value.end(), allowed))
+    return "";
+  return "must be 1-128 characters of A-Z a-z 0-9 _ . : -, got "
+         + quoted(value);
+}
+
+std::string listen_address(std::string_view value) {
+  auto parsed = parse_endpoint(value);
+  return parsed ? "" : message_of(parsed.error());
+}
+
+template <size_t N>
+std::string one_of(std::string_view value,
+                   const std::array<std::string_view, N>& choices) {
+  if (std::find(choices.begin(), choices.end(), value) != choices.end())
+    return "";
+  std::string list;
+  for (auto choice : choices)
+    list += (list.empty() ? "" : ", ") + std::string{choice};
+  return "must be one of " + list + ", got " + quoted(value);
+}
+
+std::string log_level(std::string_view value) {
+  static constexpr std::array<std::string_view, 7> levels{
+    "trace", "debug", "info", "warn", "error", "critical", "off"};
+  return one_of(value, levels);
+}
+
+std::string log_format(std::string_view value) {
+  static constexpr std::array<std::string_view, 2> formats{"text", "json"};
+  return one_of(value, formats);
+}
+
+std::string key_role(std::string_view value) {
+  static constexpr std::array<std::string_view, 2> roles{"admin", "user"};
+  return one_of(value, roles);
+}
+
+// Empty means "not given" (key_env is used instead). The value is not echoed:
+// a mistyped digest may be the key itself pasted into the wrong field.
+std::string sha256_hex(std::string_view value) {
+  auto lower_hex = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  };
+  if (value.empty()
+      || (value.size() == 64
+          && std::all_of(value.begin(), value.end(), lower_hex)))
+    return "";
+  return "must be 64 lower-case hex characters (a SHA-256 digest), got a "
+         + std::to_string(value.size()) + "-character value";
+}
+
+} // namespace
+
+const std::vector<field<options>>& option_fields() {
+  using o = options;
+  static const std::vector<field<options>> table{
+    {"node.id", at(&o::node, &node_options::id), checked_by(valid_id),
+     "Stable name of this node in logs, /v1/node and the cluster."},
+    {"node.data_dir", at(&o::node, &node_options::data_dir),
+     checked_by(non_empty),
+     "Directory holding RocksDB (db/), exports and logs; created if missing."},
+    {"node.scheduler_threads", at(&o::node, &node_options::scheduler_threads),
+     between(0, 256), "CAF scheduler worker threads; 0 = one per core."},
+    {"node.shutdown_timeout_ms",
+     at(&o::node, &node_options::shutdown_timeout_ms), between(100, 60000),
+     "How long a graceful stop may take before the process exits anyway."},
+    {"http.listen", at(&o::http, &http_options::listen),
+     checked_by(listen_address),
+     "HOST:PORT the HTTP/WebSocket gateway binds; port 0 picks a free port."},
+    {"http.io_threads", at(&o::http, &http_options::io_threads),
+     between(1, 64), "Threads running the gateway's network IO."},
+    {"http.max_body_bytes", at(&o::http, &http_options::max_body_bytes),
+     between(KiB, GiB), "Largest accepted request body; larger get 413."},
+    {"http.header_timeout_ms", at(&o::http, &http_options::header_timeout_ms),
+     between(1, 3600000), "Time a client has to send complete headers."},
+    {"http.idle_timeout_ms", at(&o::http, &http_options::idle_timeout_ms),
+     between(1, 3600000), "Idle keep-alive connections are closed after it."},
+    {"http.max_connections", at(&o::http, &http_options::max_connections),
+     between(1, 1000000), "Open connections beyond this are refused (503)."},
+    {"http.max_inflight_requests",
+     at(&o::http, &http_options::max_inflight_requests), between(1, 1000000),
+     "Requests processed at once, node wide; beyond it the answer is 429."},
+    {"http.request_timeout_ms",
+     at(&o::http, &http_options::request_timeout_ms), between(1, 600000),
+     "How long a request may wait for its actor's answer before 503."},
+    {"storage.sync", at(&o::storage, &storage_options::sync), anything(),
+     "fsync every group-committed batch before acknowledging it."},
+    {"storage.max_batch", at(&o::storage, &storage_options::max_batch),
+     between(1, 100000), "Most writes the journal puts into one WriteBatch."},
+    {"storage.max_wait_us", at(&o::storage, &storage_options::max_wait_us),
+     between(0, 1000000),
+     "How long the journal waits to fill a batch; 0 = commit when idle."},
+    {"storage.block_cache_bytes",
+     at(&o::storage, &storage_options::block_cache_bytes), at_least(MiB),
+     "RocksDB block cache size."},
+    {"storage.write_buffer_bytes",
+     at(&o::storage, &storage_options::write_buffer_bytes), at_least(MiB),
+     "RocksDB memtable size per column family."},
+    {"log.level", at(&o::log, &log_options::level), checked_by(log_level),
+     "trace, debug, info, warn, error, critical or off."},
+    {"log.format", at(&o::log, &log_options::format), checked_by(log_format),
+     "text (key=value lines) or json (one object per line)."},
+    {"log.file", at(&o::log, &log_options::file), anything(),
+     "Log file path; empty = standard error."},
+    {"auth.keys", at(&o::auth, &auth_options::keys), anything(),
+     "API keys; none = auth off, allowed only on a loopback listen address."},
+  };
+  return table;
+}
+
+const std::vector<field<api_key_options>>& api_key_fields() {
+  using k = api_key_options;
+  static const std::vector<field<api_key_options>> table{
+    {"name", at(&k::name), checked_by(non_empty),
+     "Name shown in logs and metrics (never the key). Required."},
+    {"role", at(&k::role), checked_by(key_role),
+     "admin (every route) or user (only the listed users)."},
+    {"users", at(&k::users), checked_by(valid_id),
+     "User ids a user key may touch; must be empty for admin."},
+    {"key_sha256", at(&k::key_sha256), checked_by(sha256_hex),
+     "Lower-case hex SHA-256 of the key; or use key_env.", true},
+    {"key_env", at(&k::key_env), anything(),
+     "Environment variable holding the key in clear; or use key_sha256."},
+  };
+  return table;
+}
+
+} // namespace engram::config::detail

@@ -1,0 +1,58 @@
+#include "messages/registry.hpp"
+
+#include <vector>
+
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+
+#include "messages/api_messages.hpp"
+#include "messages/errors.hpp"
+#include "messages/journal_messages.hpp"
+
+namespace engram {
+
+namespace {
+
+template <class T>
+caf::error round_trip(caf::actor_system& sys, const char* name, T sample) {
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  if (auto err = sink(sample))
+    return make_error(ec::internal, std::string("cannot serialise ") + name);
+  T copy;
+  caf::binary_deserializer source{sys, buf};
+  if (auto err = source(copy))
+    return make_error(ec::internal, std::string("cannot deserialise ") + name);
+  std::vector<char> again;
+  caf::binary_serializer sink2{sys, again};
+  if (sink2(copy) || again != buf)
+    return make_error(ec::internal, std::string("lossy round trip of ") + name);
+  return caf::none;
+}
+
+} // namespace
+
+void register_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<storage::mutation>("engram::storage::mutation");
+  cfg.add_message_type<storage::mutation_list>("engram::storage::mutation_list");
+  cfg.add_message_type<write_request>("engram::write_request");
+  cfg.add_message_type<commit_ack>("engram::commit_ack");
+  cfg.add_message_type<api_call>("engram::api_call");
+  cfg.add_message_type<api_reply>("engram::api_reply");
+}
+
+caf::error self_test_message_types(caf::actor_system& sys) {
+  write_request wr{{storage::mutation::make_put(storage::column::entities,
+                                                "k", "v")}};
+  api_call call{"alice", "entity.get", {{"id", "e1"}}, {{"limit", "3"}},
+                "{}", "req-1"};
+  if (auto err = round_trip(sys, "write_request", wr))
+    return err;
+  if (auto err = round_trip(sys, "commit_ack", commit_ack{7, 3}))
+    return err;
+  if (auto err = round_trip(sys, "api_call", call))
+    return err;
+  return round_trip(sys, "api_reply", api_reply{201, "{\"ok\":true}"});
+}
+
+} // namespace engram

@@ -1,0 +1,38 @@
+#pragma once
+// Registration of every HTTP route, grouped by area. Each function adds its
+// routes to the gateway; handlers never block (node-local reads are cheap,
+// anything else goes to actors through a bridge).
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <caf/actor.hpp>
+
+#include "runtime/gateway.hpp"
+#include "runtime/health.hpp"
+
+namespace engram::api {
+
+struct system_deps {
+  metrics::registry* metrics = nullptr;
+  const health_checks* health = nullptr;
+  const std::atomic<bool>* ready = nullptr;
+  std::function<boost::json::object()> node_info;
+};
+
+/// GET /healthz, /readyz, /metrics (open), /v1/node (any key).
+void add_system_routes(gateway& gw, system_deps deps);
+
+/// The WebSocket endpoint /v1/node/ws: every text message is answered with
+/// the node info document (a liveness channel for dashboards; later change
+/// streams use the same upgrade path).
+http::websocket_handler node_websocket(gateway& gw, system_deps deps);
+
+/// /v1/users/{user}/entities[/{id}] (user access), forwarded through one of
+/// `bridges` (round-robin) to the router.
+void add_entity_routes(gateway& gw, std::vector<caf::actor> bridges);
+
+} // namespace engram::api

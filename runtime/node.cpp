@@ -1,0 +1,247 @@
+#include "runtime/node.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <engram/build_info.hpp>
+
+#include "actors/bridge.hpp"
+#include "actors/journal.hpp"
+#include "actors/router.hpp"
+#include "messages/errors.hpp"
+#include "messages/registry.hpp"
+#include "runtime/api/routes.hpp"
+#include "runtime/auth.hpp"
+#include "runtime/gateway.hpp"
+#include "runtime/health.hpp"
+#include "runtime/http/server.hpp"
+#include "runtime/ids.hpp"
+#include "runtime/metrics.hpp"
+#include "storage/store.hpp"
+
+namespace engram {
+
+namespace fs = std::filesystem;
+
+struct node::impl {
+  config::options opts;
+  metrics::registry metrics;
+  health_checks health;
+  std::atomic<bool> ready{false};
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  int64_t started_unix_ms = now_unix_ms();
+  std::shared_ptr<storage::store> db;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  journal_actor journal;
+  router_actor router;
+  std::vector<caf::actor> bridges;
+  std::unique_ptr<gateway> gw;
+  std::unique_ptr<http::server> server;
+  bool running = false;
+
+  caf::error open_storage();
+  caf::error start_actors();
+  caf::error start_http();
+  boost::json::object node_info() const;
+  void stop_actors();
+  void register_storage_metrics();
+};
+
+caf::error node::impl::open_storage() {
+  std::error_code fs_err;
+  fs::create_directories(opts.node.data_dir, fs_err);
+  if (fs_err)
+    return make_error(ec::invalid_config,
+                      "cannot create data directory " + opts.node.data_dir
+                        + ": " + fs_err.message(),
+                      "node.data_dir");
+  storage::store_options so;
+  so.path = (fs::path(opts.node.data_dir) / "db").string();
+  so.block_cache_bytes = opts.storage.block_cache_bytes;
+  so.write_buffer_bytes = opts.storage.write_buffer_bytes;
+  auto st = storage::store::open(so);
+  if (!st)
+    return st.error();
+  db = std::shared_ptr<storage::store>(std::move(*st));
+  health.add("storage", [this] {
+    auto v = db->get(storage::column::meta, "schema_version");
+    if (!v)
+      return check_result{"failing", message_of(v.error())};
+    return check_result{"ok", "schema_version " + *v};
+  });
+  register_storage_metrics();
+  return caf::none;
+}
+
+void node::impl::register_storage_metrics() {
+  metrics.add_collector([this] {
+    auto set = [this](const char* name, const char* help, const char* prop) {
+      metrics.get_gauge(name, help).set(static_cast<double>(db->int_property(prop)));
+    };
+    set("engram_rocksdb_estimated_keys", "Estimated keys over all column families",
+        "rocksdb.estimate-num-keys");
+    set("engram_rocksdb_live_sst_bytes", "Bytes of live SST files",
+        "rocksdb.live-sst-files-size");
+    set("engram_rocksdb_memtable_bytes", "Bytes in active and unflushed memtables",
+        "rocksdb.cur-size-all-mem-tables");
+    set("engram_rocksdb_pending_compaction_bytes",
+        "Bytes compaction still has to rewrite",
+        "rocksdb.estimate-pending-compaction-bytes");
+  });
+}
+
+caf::error node::impl::start_actors() {
+  register_message_types(cfg);
+  auto threads = opts.node.scheduler_threads;
+  if (threads == 0)
+    threads = std::max(2u, std::thread::hardware_concurrency());
+  cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
+  // Parse from an empty stream so no caf-application.ini in the working
+  // directory changes the node behind the user's back.
+  std::istringstream no_ini;
+  if (auto err = cfg.parse(caf::string_list{}, no_ini))
+    return make_error(ec::internal, "actor system config: " + caf::to_string(err));
+  sys = std::make_unique<caf::actor_system>(cfg);
+  if (auto err = self_test_message_types(*sys))
+    return err;
+  journal = spawn_journal(*sys, db,
+                          {opts.storage.sync, opts.storage.max_batch,
+                           opts.storage.max_wait_us},
+                          metrics);
+  std::chrono::milliseconds timeout{opts.http.request_timeout_ms};
+  router = spawn_router(*sys, user_context{db, journal, timeout}, {});
+  for (uint32_t i = 0; i < std::max(1u, opts.http.io_threads); ++i)
+    bridges.push_back(spawn_bridge(*sys, router, timeout));
+  return caf::none;
+}
+
+boost::json::object node::impl::node_info() const {
+  auto up = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - started);
+  return {{"node_id", opts.node.id},
+          {"version", build_info::version},
+          {"build", {{"git_rev", build_info::git_rev},
+                     {"type", build_info::build_type},
+                     {"compiler", build_info::compiler}}},
+          {"started_at", iso8601_ms(started_unix_ms)},
+          {"uptime_seconds", static_cast<double>(up.count()) / 1000.0},
+          {"ready", ready.load()}};
+}
+
+caf::error node::impl::start_http() {
+  auto auth = authenticator::make(opts.auth, [](const std::string& name) {
+    auto v = std::getenv(name.c_str());
+    return v ? std::optional<std::string>{v} : std::nullopt;
+  });
+  if (!auth)
+    return auth.error();
+  gw = std::make_unique<gateway>(opts.http, std::move(*auth), metrics);
+  api::system_deps deps{&metrics, &health, &ready, [this] { return node_info(); }};
+  api::add_system_routes(*gw, deps);
+  api::add_entity_routes(*gw, bridges);
+  server = std::make_unique<http::server>(
+    opts.http,
+    [this](http::request req, http::responder done) {
+      gw->handle(std::move(req), std::move(done));
+    },
+    api::node_websocket(*gw, deps), metrics);
+  if (auto err = server->start())
+    return err;
+  std::ofstream(fs::path(opts.node.data_dir) / "engramd.port")
+    << server->port() << "\n";
+  return caf::none;
+}
+
+void node::impl::stop_actors() {
+  if (!sys)
+    return;
+  if (journal) {
+    // Commit whatever the journal still holds before anything stops.
+    caf::scoped_actor self{*sys};
+    self->request(journal, std::chrono::seconds(2), flush_atom::value)
+      .receive([](uint64_t) {},
+               [](caf::error& err) {
+                 spdlog::error("journal flush at shutdown failed error=\"{}\"",
+                               message_of(err));
+               });
+  }
+  for (auto& b : bridges)
+    caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
+  bridges.clear();
+  router = nullptr;
+  journal = nullptr;
+  sys->await_all_actors_done();
+  sys.reset();
+}
+
+node::node(config::options opts) : impl_(std::make_unique<impl>()) {
+  impl_->opts = std::move(opts);
+}
+
+node::~node() {
+  stop();
+}
+
+caf::error node::start() {
+  auto t0 = std::chrono::steady_clock::now();
+  impl_->running = true;
+  caf::error err = impl_->open_storage();
+  if (!err)
+    err = impl_->start_actors();
+  if (!err)
+    err = impl_->start_http();
+  if (err) {
+    stop();
+    return err;
+  }
+  impl_->ready = true;
+  std::chrono::duration<double, std::milli> took
+    = std::chrono::steady_clock::now() - t0;
+  spdlog::info("engramd started node={} listen={} port={} data_dir={} "
+               "startup_ms={:.1f}",
+               impl_->opts.node.id, impl_->opts.http.listen,
+               impl_->server->port(), impl_->opts.node.data_dir, took.count());
+  return caf::none;
+}
+
+uint16_t node::http_port() const {
+  return impl_->server ? impl_->server->port() : 0;
+}
+
+void node::stop() {
+  auto& d = *impl_;
+  if (!d.running)
+    return;
+  d.running = false;
+  d.ready = false;
+  auto t0 = std::chrono::steady_clock::now();
+  auto deadline = t0 + std::chrono::milliseconds(d.opts.node.shutdown_timeout_ms / 2);
+  if (d.server) {
+    d.server->stop_accepting();
+    if (!d.server->drain(deadline))
+      spdlog::warn("shutdown: requests still in flight at drain deadline");
+  }
+  d.stop_actors();
+  if (d.server)
+    d.server->stop();
+  d.server.reset();
+  d.gw.reset();
+  if (d.db)
+    (void) d.db->flush(); // best effort: the WAL already holds every write
+  d.db.reset();
+  std::chrono::duration<double, std::milli> took
+    = std::chrono::steady_clock::now() - t0;
+  spdlog::info("engramd stopped shutdown_ms={:.1f}", took.count());
+}
+
+} // namespace engram
