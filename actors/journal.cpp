@@ -58,11 +58,17 @@ struct journal_state {
 
 using journal_self = journal_actor::stateful_pointer<journal_state>;
 
-uint64_t load_last_seq(const storage::store& db) {
+// The last committed seq; 0 for a new store. A damaged value or a read
+// error stops the node from starting rather than reusing sequence numbers.
+caf::expected<uint64_t> load_last_seq(const storage::store& db) {
   auto v = db.get(storage::column::meta, journal_seq_key);
   if (!v)
-    return 0;
-  return storage::key_reader{*v}.u64().value_or(0);
+    return code_of(v.error()) == ec::not_found ? caf::expected<uint64_t>{0}
+                                               : v.error();
+  auto seq = storage::key_reader{*v}.u64();
+  if (!seq)
+    return make_error(ec::storage_failure, "damaged journal_seq in meta");
+  return *seq;
 }
 
 caf::error validate(const storage::mutation_list& ms) {
@@ -139,12 +145,12 @@ void schedule_commit(journal_self self) {
 
 journal_actor::behavior_type
 journal(journal_self self, std::shared_ptr<storage::store> db,
-        journal_options opts, metrics::registry* reg) {
+        journal_options opts, metrics::registry* reg, uint64_t last_seq) {
   auto& st = self->state;
   st.db = std::move(db);
   st.opts = opts;
   st.m = std::make_unique<journal_metrics>(*reg);
-  st.last_seq = load_last_seq(*st.db);
+  st.last_seq = last_seq;
   // Whatever is pending when the journal is told to stop is committed first,
   // so writers waiting for an ack get one instead of a timeout.
   self->set_exit_handler([self](caf::exit_msg& msg) {
@@ -176,11 +182,15 @@ journal(journal_self self, std::shared_ptr<storage::store> db,
 
 } // namespace
 
-journal_actor spawn_journal(caf::actor_system& sys,
-                            std::shared_ptr<storage::store> db,
-                            const journal_options& opts,
-                            metrics::registry& metrics) {
-  return sys.spawn<caf::detached>(journal, std::move(db), opts, &metrics);
+caf::expected<journal_actor> spawn_journal(caf::actor_system& sys,
+                                           std::shared_ptr<storage::store> db,
+                                           const journal_options& opts,
+                                           metrics::registry& metrics) {
+  auto last_seq = load_last_seq(*db);
+  if (!last_seq)
+    return last_seq.error();
+  return sys.spawn<caf::detached>(journal, std::move(db), opts, &metrics,
+                                  *last_seq);
 }
 
 } // namespace engram

@@ -14,6 +14,7 @@
 
 #include <memory>
 
+#include <caf/expected.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "messages/atoms.hpp"
@@ -43,11 +44,12 @@ struct journal_options {
   uint32_t max_wait_us = 0;
 };
 
-/// Spawns the journal on its own thread. `db` must outlive the actor.
-journal_actor spawn_journal(caf::actor_system& sys,
-                            std::shared_ptr<storage::store> db,
-                            const journal_options& opts,
-                            metrics::registry& metrics);
+/// Spawns the journal on its own thread, continuing after the last seq
+/// stored in `db`; fails when that seq cannot be read.
+caf::expected<journal_actor> spawn_journal(caf::actor_system& sys,
+                                           std::shared_ptr<storage::store> db,
+                                           const journal_options& opts,
+                                           metrics::registry& metrics);
 
 /// Key in the meta column holding the last committed journal seq.
 inline constexpr const char* journal_seq_key = "journal_seq";

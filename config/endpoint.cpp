@@ -95,8 +95,9 @@ caf::expected<endpoint> parse_endpoint(std::string_view text) {
     return bad_endpoint(text);
   auto [host, port_text] = *parts;
   bool bracketed = text.front() == '[';
+  // Exactly "localhost": the binding side maps that spelling to 127.0.0.1.
   bool host_ok = bracketed ? is_ipv6(host)
-                           : iequals(host, "localhost") || is_ipv4(host);
+                           : host == "localhost" || is_ipv4(host);
   auto port = parse_port(port_text);
   if (!host_ok || !port)
     return bad_endpoint(text);

@@ -18,7 +18,8 @@ struct endpoint {
 };
 
 /// Splits "HOST:PORT" where HOST is an IPv4 address ("127.0.0.1"),
-/// "localhost" or a bracketed IPv6 address ("[::1]") and PORT is 0-65535.
+/// "localhost" (lower case) or a bracketed IPv6 address ("[::1]") and PORT
+/// is 0-65535.
 /// Other host names are refused: binding a name that resolves to several
 /// addresses is ambiguous. Fails with ec::invalid_config and a message that
 /// says what was expected (the caller knows the option path).

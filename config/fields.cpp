@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "config/detail/fields.hpp"
+#include "config/detail/values.hpp"
 #include "config/endpoint.hpp"
 #include "messages/errors.hpp"
 
@@ -18,10 +19,6 @@ namespace {
 constexpr uint64_t KiB = 1024;
 constexpr uint64_t MiB = 1024 * KiB;
 constexpr uint64_t GiB = 1024 * MiB;
-
-std::string quoted(std::string_view s) {
-  return "\"" + std::string{s} + "\"";
-}
 
 std::string non_empty(std::string_view value) {
   return value.empty() ? "must not be empty" : "";

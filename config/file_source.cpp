@@ -66,6 +66,9 @@ caf::expected<json::value> parse(const std::string& path,
     parser.finish(err);
   if (err)
     return file_error(path, position_of(text, consumed) + ": " + err.message());
+  if (auto dup = find_duplicate_key(text, relaxed))
+    return file_error(path, position_of(text, dup->offset)
+                              + ": duplicate key \"" + dup->key + "\"");
   return parser.release();
 }
 

@@ -71,12 +71,18 @@ std::string suggestion(const std::vector<field<Root>>& table,
 }
 
 template <class Root>
-problem unknown_option(const std::vector<field<Root>>& table,
-                       const std::string& path) {
+std::string unknown_option_text(const std::vector<field<Root>>& table,
+                                std::string_view path) {
   auto hint = suggestion(table, path);
   if (hint.empty())
-    return {path, "unknown option"};
-  return {path, "unknown option (did you mean " + hint + "?)"};
+    return "unknown option";
+  return "unknown option (did you mean " + hint + "?)";
+}
+
+template <class Root>
+problem unknown_member(const std::vector<field<Root>>& table,
+                       const std::string& path) {
+  return {path, unknown_option_text(table, path)};
 }
 
 // Dotted or empty keys would alias real paths ("http.listen" at top level);
@@ -101,7 +107,7 @@ outcome apply_member(const std::vector<field<Root>>& table,
     return p;
   }
   if (!is_section(table, path))
-    return unknown_option(table, path);
+    return unknown_member(table, path);
   if (!value.is_object())
     return problem{path, "must be an object, got " + describe(value)};
   return apply_members(table, value.get_object(), path, root);
@@ -114,7 +120,7 @@ outcome apply_members(const std::vector<field<Root>>& table,
   for (const auto& member : obj) {
     auto path = join_path(prefix, member.key());
     if (!plain_key(member.key()))
-      return unknown_option(table, path);
+      return unknown_member(table, path);
     if (auto p = apply_member(table, path, member.value(), root))
       return p;
   }
@@ -122,6 +128,10 @@ outcome apply_members(const std::vector<field<Root>>& table,
 }
 
 } // namespace
+
+std::string unknown_option(std::string_view path) {
+  return unknown_option_text(option_fields(), path);
+}
 
 outcome apply_object(const json::object& obj, options& root) {
   return apply_members(option_fields(), obj, {}, root);

@@ -28,15 +28,18 @@ caf::error apply_cli(const cli_overrides& cli, options& opts) {
   for (const auto& setting : cli.settings)
     if (auto err = apply_set_flag(setting, opts))
       return err;
-  const std::tuple<const std::optional<std::string>&, const char*,
-                   const char*>
-    flags[] = {{cli.data_dir, "node.data_dir", "--data-dir"},
-               {cli.listen, "http.listen", "--listen"},
-               {cli.log_level, "log.level", "--log-level"},
-               {cli.log_format, "log.format", "--log-format"}};
-  for (const auto& [value, path, flag] : flags)
-    if (value)
-      if (auto err = detail::apply_setting(path, *value, flag, opts))
+  struct flag {
+    const std::optional<std::string>& value;
+    const char* path;
+    const char* name;
+  };
+  const flag flags[] = {{cli.data_dir, "node.data_dir", "--data-dir"},
+                        {cli.listen, "http.listen", "--listen"},
+                        {cli.log_level, "log.level", "--log-level"},
+                        {cli.log_format, "log.format", "--log-format"}};
+  for (const auto& f : flags)
+    if (f.value)
+      if (auto err = detail::apply_setting(f.path, *f.value, f.name, opts))
         return err;
   return caf::none;
 }
@@ -55,7 +58,7 @@ caf::error apply_setting(std::string_view path, std::string_view text,
                          const std::string& source, options& opts) {
   const auto* f = find_field(option_fields(), path);
   if (!f)
-    return config_error(source, std::string{path}, "unknown option");
+    return config_error(source, std::string{path}, unknown_option(path));
   if (auto p = assign_text(f->access.ref(opts), f->valid, text))
     return config_error(source, std::string{path}, p->what);
   return caf::none;

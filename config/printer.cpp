@@ -11,6 +11,7 @@
 
 #include "config/detail/fields.hpp"
 #include "config/detail/sources.hpp"
+#include "config/detail/values.hpp"
 #include "config/loader.hpp"
 
 namespace engram::config {
@@ -126,8 +127,9 @@ void pretty(const json::value& v, size_t depth, std::string& out) {
     out += json::serialize(v);
 }
 
-std::string env_column(std::string_view path, value_cref value) {
-  if (!detail::is_scalar(value))
+std::string env_column(std::string_view path, value_cref value,
+                       bool in_env) {
+  if (!in_env || !detail::is_scalar(value))
     return "(file only)";
   auto text = "`" + detail::env_name(path) + "`";
   for (const auto& alias : detail::env_aliases())
@@ -137,22 +139,24 @@ std::string env_column(std::string_view path, value_cref value) {
 }
 
 std::string range_note(const detail::rule& valid, value_cref value) {
-  bool is_u32 = std::holds_alternative<const uint32_t*>(value);
-  if (!is_u32 && !std::holds_alternative<const uint64_t*>(value))
-    return {};
-  auto hi = is_u32 ? std::min<uint64_t>(valid.max, UINT32_MAX) : valid.max;
-  if (hi == UINT64_MAX)
-    return " At least " + std::to_string(valid.min) + ".";
-  return " " + std::to_string(valid.min) + " to " + std::to_string(hi) + ".";
+  if (std::holds_alternative<const uint32_t*>(value))
+    return " Must be " + detail::range_text(detail::capped(valid, UINT32_MAX))
+           + ".";
+  if (std::holds_alternative<const uint64_t*>(value))
+    return " Must be " + detail::range_text(detail::capped(valid, UINT64_MAX))
+           + ".";
+  return {};
 }
 
+// Fields below auth.keys[] have no variables: keys come only from the file.
 template <class Root>
 void reference_rows(const std::vector<field<Root>>& table,
                     std::string_view prefix, std::string& out) {
+  bool in_env = prefix.empty();
   for (const auto& f : table) {
     auto value = detail::default_of(f);
     auto path = std::string{prefix} + std::string{f.path};
-    out += "| `" + path + "` | " + env_column(path, value) + " | `"
+    out += "| `" + path + "` | " + env_column(path, value, in_env) + " | `"
            + json::serialize(value_of(value, false, false)) + "` | "
            + std::string{f.doc} + range_note(f.valid, value) + " |\n";
   }

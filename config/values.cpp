@@ -1,10 +1,6 @@
 // Reading one option value from JSON or text into its typed field, with the
 // same checks whichever source it came from.
 
-#include <algorithm>
-#include <charconv>
-#include <cmath>
-#include <cstdio>
 #include <limits>
 #include <type_traits>
 
@@ -18,104 +14,19 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr uint64_t no_limit = std::numeric_limits<uint64_t>::max();
-
 template <class T>
 constexpr bool is_int_v = std::is_same_v<T, uint32_t>
                           || std::is_same_v<T, uint64_t>;
 
-// A uint32 field can never hold more than 2^32-1, whatever its rule says.
-template <class T>
-uint64_t max_of(const rule& valid) {
-  if constexpr (std::is_same_v<T, uint32_t>)
-    return std::min<uint64_t>(valid.max, std::numeric_limits<uint32_t>::max());
-  return valid.max;
-}
-
-template <class T>
-std::string range_text(const rule& valid) {
-  auto hi = max_of<T>(valid);
-  if (hi == no_limit)
-    return "at least " + std::to_string(valid.min);
-  return "between " + std::to_string(valid.min) + " and " + std::to_string(hi);
-}
-
-template <class T>
-problem out_of_range(const rule& valid, const std::string& got) {
-  return {{}, "must be " + range_text<T>(valid) + ", got " + got};
-}
-
-template <class T>
-problem not_integer(const rule& valid, const std::string& got) {
-  return {{}, "must be an integer " + range_text<T>(valid) + ", got " + got};
-}
-
-std::string quoted(std::string_view s) {
-  constexpr size_t limit = 60; // keep messages one line even for long junk
-  if (s.size() > limit)
-    return "\"" + std::string{s.substr(0, limit)} + "...\"";
-  return "\"" + std::string{s} + "\"";
-}
-
-std::string format_double(double d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.15g", d);
-  return buf;
-}
-
-template <class T>
-outcome store_integer(T* target, const rule& valid, uint64_t n) {
-  if (n < valid.min || n > max_of<T>(valid))
-    return out_of_range<T>(valid, std::to_string(n));
+// Source is a JSON value (file) or text (environment, --set).
+template <class T, class Source>
+outcome assign_integer(T* target, const rule& valid, const Source& source) {
+  uint64_t n = 0;
+  if (auto p = read_integer(source, capped(valid, std::numeric_limits<T>::max()),
+                            n))
+    return p;
   *target = static_cast<T>(n);
   return std::nullopt;
-}
-
-// JSON has one number type; 1e6 is an integer here, 1.5 is not.
-template <class T>
-outcome assign_double(T* target, const rule& valid, double d) {
-  if (std::isfinite(d) && d != std::trunc(d))
-    return not_integer<T>(valid, format_double(d));
-  constexpr double two_pow_64 = 18446744073709551616.0;
-  if (!std::isfinite(d) || d < 0 || d >= two_pow_64)
-    return out_of_range<T>(valid, format_double(d));
-  return store_integer(target, valid, static_cast<uint64_t>(d));
-}
-
-template <class T>
-outcome assign_integer(T* target, const rule& valid, const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::uint64:
-      return store_integer(target, valid, v.get_uint64());
-    case json::kind::int64:
-      if (v.get_int64() < 0)
-        return out_of_range<T>(valid, std::to_string(v.get_int64()));
-      return store_integer(target, valid, static_cast<uint64_t>(v.get_int64()));
-    case json::kind::double_:
-      return assign_double(target, valid, v.get_double());
-    default:
-      return not_integer<T>(valid, describe(v));
-  }
-}
-
-// Plain decimal digits only: "0x10", "+5" or " 5" in an environment variable
-// are more likely mistakes than intent.
-template <class T>
-outcome assign_integer_text(T* target, const rule& valid,
-                            std::string_view text) {
-  bool negative = !text.empty() && text.front() == '-';
-  auto digits = negative ? text.substr(1) : text;
-  bool all_digits = !digits.empty()
-                    && digits.find_first_not_of("0123456789")
-                         == std::string_view::npos;
-  if (!all_digits)
-    return not_integer<T>(valid, quoted(text));
-  uint64_t n = 0;
-  auto [end, err] = std::from_chars(digits.data(),
-                                    digits.data() + digits.size(), n);
-  if (negative || err == std::errc::result_out_of_range)
-    return out_of_range<T>(valid, std::string{text});
-  return store_integer(target, valid, n);
 }
 
 outcome check_string(const rule& valid, std::string_view value) {
@@ -197,9 +108,7 @@ outcome assign_json_keys(std::vector<api_key_options>* target,
 
 template <class T>
 outcome check_integer(const T* value, const rule& valid) {
-  if (*value < valid.min || *value > max_of<T>(valid))
-    return out_of_range<T>(valid, std::to_string(*value));
-  return std::nullopt;
+  return check_range(*value, capped(valid, std::numeric_limits<T>::max()));
 }
 
 outcome check_list(const std::vector<std::string>* items, const rule& valid) {
@@ -249,7 +158,7 @@ outcome assign_text(value_ref target, const rule& valid,
       if constexpr (std::is_same_v<T, bool>)
         return assign_text_bool(t, text);
       else if constexpr (is_int_v<T>)
-        return assign_integer_text(t, valid, text);
+        return assign_integer(t, valid, text);
       else if constexpr (std::is_same_v<T, std::string>)
         return assign_string(t, valid, std::string{text});
       else

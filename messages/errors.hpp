@@ -1,7 +1,7 @@
 #pragma once
 // engram's one error vocabulary. Fallible functions return caf::error or
 // caf::expected<T> carrying an `ec`; the gateway maps each code to an HTTP
-// status in exactly one place (runtime/http/error_mapping.cpp).
+// status in exactly one place (runtime/http/error_body.cpp).
 
 #include <cstdint>
 #include <string>

@@ -26,6 +26,8 @@ gateway::gateway(const config::http_options& opts, authenticator auth,
   });
 }
 
+gateway::~gateway() = default;
+
 caf::error gateway::check_access(access a, const http::request& req,
                                  const http::path_params& params) const {
   if (a == access::open || !auth_.enabled())

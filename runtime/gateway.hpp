@@ -28,6 +28,7 @@ class gateway {
 public:
   gateway(const config::http_options& opts, authenticator auth,
           metrics::registry& metrics);
+  ~gateway();
 
   void add_route(std::string method, std::string pattern, access a,
                  http::route_handler h);

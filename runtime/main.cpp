@@ -26,6 +26,7 @@ constexpr int exit_start_failure = 1;
 struct flags {
   engram::config::cli_overrides cli;
   bool print_config = false;
+  bool config_reference = false;
   bool version = false;
 };
 
@@ -44,6 +45,9 @@ void add_flags(CLI::App& app, flags& f) {
                  "set any option: --set storage.sync=false (repeatable)");
   app.add_flag("--print-config", f.print_config,
                "print the effective configuration (secrets redacted) and exit");
+  app.add_flag("--config-reference", f.config_reference,
+               "print every option (path, environment variable, default, "
+               "meaning) as a Markdown table and exit");
   app.add_flag("-V,--version", f.version, "print version and build info and exit");
   app.footer("Configuration precedence: defaults < --config file < ENGRAM_* "
              "environment < flags.\nEvery option: config/engram.example.json "
@@ -116,6 +120,10 @@ int main(int argc, char** argv) {
               << engram::build_info::compiler << ")\n";
     return 0;
   }
+  if (f.config_reference) {
+    std::cout << engram::config::reference_markdown();
+    return 0;
+  }
   auto opts = engram::config::load_options(f.cli, engram::config::process_env());
   if (!opts) {
     std::cerr << "engramd: configuration error: "
@@ -123,7 +131,7 @@ int main(int argc, char** argv) {
     return exit_config_error;
   }
   if (f.print_config) {
-    std::cout << engram::config::to_json(*opts, true) << "\n";
+    std::cout << engram::config::to_json(*opts, true);
     return 0;
   }
   if (auto err = engram::logging::setup(opts->log)) {

@@ -216,6 +216,9 @@ T& series_of(std::map<labels, std::unique_ptr<T>>& m, const labels& l,
 
 } // namespace
 
+registry::registry() = default;
+registry::~registry() = default;
+
 counter& registry::get_counter(const std::string& name,
                                const std::string& help, const labels& l) {
   std::lock_guard<std::mutex> guard{mu_};

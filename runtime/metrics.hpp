@@ -64,6 +64,9 @@ std::vector<double> size_buckets();
 
 class registry {
 public:
+  // Both out of line: `family` is only complete in metrics.cpp.
+  registry();
+  ~registry();
   /// Finds or creates the instrument `name{labels}`. `help` is kept from the
   /// first registration of `name`. A name must keep one instrument type.
   counter& get_counter(const std::string& name, const std::string& help,

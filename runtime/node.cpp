@@ -107,15 +107,18 @@ caf::error node::impl::start_actors() {
   // Parse from an empty stream so no caf-application.ini in the working
   // directory changes the node behind the user's back.
   std::istringstream no_ini;
-  if (auto err = cfg.parse(caf::string_list{}, no_ini))
+  if (auto err = cfg.parse(caf::actor_system_config::string_list{}, no_ini))
     return make_error(ec::internal, "actor system config: " + caf::to_string(err));
   sys = std::make_unique<caf::actor_system>(cfg);
   if (auto err = self_test_message_types(*sys))
     return err;
-  journal = spawn_journal(*sys, db,
-                          {opts.storage.sync, opts.storage.max_batch,
-                           opts.storage.max_wait_us},
-                          metrics);
+  auto j = spawn_journal(*sys, db,
+                         {opts.storage.sync, opts.storage.max_batch,
+                          opts.storage.max_wait_us},
+                         metrics);
+  if (!j)
+    return j.error();
+  journal = std::move(*j);
   std::chrono::milliseconds timeout{opts.http.request_timeout_ms};
   router = spawn_router(*sys, user_context{db, journal, timeout}, {});
   for (uint32_t i = 0; i < std::max(1u, opts.http.io_threads); ++i)

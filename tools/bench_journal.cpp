@@ -73,7 +73,7 @@ run_result run(caf::actor_system& sys, const fs::path& dir, uint32_t writers,
   }
   std::shared_ptr<storage::store> shared{std::move(*db)};
   metrics::registry reg;
-  auto journal = spawn_journal(sys, shared, {true, max_batch, 0}, reg);
+  auto journal = *spawn_journal(sys, shared, {true, max_batch, 0}, reg);
   auto acks = std::make_shared<std::atomic<uint64_t>>(0);
   caf::scoped_actor self{sys};
   auto t0 = clock_type::now();

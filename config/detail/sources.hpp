@@ -4,9 +4,12 @@
 // flags). Each reports errors as ec::invalid_config naming its source and
 // the option path. Internal to config/.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json/parse_options.hpp>
 
 #include <caf/error.hpp>
 
@@ -17,6 +20,18 @@ namespace engram::config::detail {
 /// Reads the JSON file at `path` (comments and trailing commas allowed) and
 /// applies every member to `opts`. Parse errors carry line and column.
 caf::error apply_file(const std::string& path, options& opts);
+
+/// A key given twice in one JSON object, and the offset in the text where
+/// the second one ends.
+struct duplicate_key {
+  std::string key;
+  size_t offset;
+};
+
+/// The first repeated key in `text`, which must parse with `syntax`.
+std::optional<duplicate_key>
+find_duplicate_key(std::string_view text,
+                   const boost::json::parse_options& syntax);
 
 /// Applies every ENGRAM_* variable that names a scalar option.
 caf::error apply_env(const env_lookup& env, options& opts);

@@ -2,6 +2,7 @@
 // Typed reading and checking of single option values, from JSON (the config
 // file) or from text (environment variables, --set). Internal to config/.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,39 @@ outcome check_api_keys(const std::vector<api_key_options>& keys);
 /// unknown members are problems whose `where` is their path.
 outcome apply_object(const boost::json::object& obj, options& root);
 outcome apply_object(const boost::json::object& obj, api_key_options& root);
+
+/// Inclusive bounds of an integer field.
+struct int_range {
+  uint64_t min;
+  uint64_t max;
+};
+
+/// The rule's bounds narrowed to what the field's type can hold, so a uint32
+/// option refuses 2^32 instead of wrapping.
+int_range capped(const rule& valid, uint64_t type_max);
+
+/// "between 1 and 64", or "at least 1048576" without an upper bound.
+std::string range_text(const int_range& range);
+
+/// nullopt when `n` is within `range`.
+outcome check_range(uint64_t n, const int_range& range);
+
+/// Reads a non-negative integer within `range` from a JSON number (integral
+/// doubles such as 1e6 included) or from decimal text into `out`.
+outcome read_integer(const boost::json::value& v, const int_range& range,
+                     uint64_t& out);
+outcome read_integer(std::string_view text, const int_range& range,
+                     uint64_t& out);
+
+/// `"text"` for messages, shortened when long.
+std::string quoted(std::string_view s);
+
+/// A double as a person would write it ("1.5", "1e+30").
+std::string format_double(double d);
+
+/// "unknown option", with a "did you mean" hint when `path` looks like a
+/// typo of a real option path.
+std::string unknown_option(std::string_view path);
 
 /// Short description of a JSON value for messages: `string "abc"`,
 /// `number 1.5`, `an array`, ...

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include <boost/asio/dispatch.hpp>
+
 namespace engram::http::detail {
 
 namespace {
@@ -95,9 +97,12 @@ void send_and_close(server_state& st, beast::tcp_stream stream,
                     beast_response res, connection_slot slot,
                     inflight_token token) {
   res.keep_alive(false);
-  std::make_shared<closing_connection>(st, std::move(stream), std::move(res),
-                                       std::move(slot), std::move(token))
-    ->start();
+  auto strand = stream.get_executor();
+  auto conn = std::make_shared<closing_connection>(
+    st, std::move(stream), std::move(res), std::move(slot), std::move(token));
+  // Inline when called on the connection's strand (an HTTP session), posted
+  // otherwise (the listener), so start() never races a shutdown().
+  asio::dispatch(strand, [conn] { conn->start(); });
 }
 
 } // namespace engram::http::detail

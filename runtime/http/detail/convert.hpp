@@ -17,7 +17,8 @@ caf::error to_request(beast_request& in, std::string remote, request& out);
 /// The wire form of `r`: Server, Content-Type, Content-Length, X-Request-Id
 /// and Connection set here; extra headers the server owns, or that could
 /// split the header (CR, LF, NUL), are dropped. A HEAD request gets the
-/// Content-Length of the body without the body.
+/// Content-Length of the body without the body; 204 and 304 get neither, as
+/// RFC 9110 requires. Statuses outside 200..599 become 500.
 beast_response to_beast(response r, const std::string& request_id,
                         bool keep_alive, bool head_request);
 

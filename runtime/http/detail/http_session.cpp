@@ -286,9 +286,10 @@ void http_session::reply(response r, inflight_token token) {
 }
 
 void http_session::reply_and_close(const caf::error& err) {
-  bool have_header = parser_ && parser_->is_header_done();
-  auto rid = choose_request_id(have_header ? parser_->get()["X-Request-Id"]
-                                           : std::string_view{});
+  std::string_view client_id; // none when the header never parsed
+  if (parser_ && parser_->is_header_done())
+    client_id = parser_->get()["X-Request-Id"];
+  auto rid = choose_request_id(client_id);
   closed_ = true;
   send_and_close(state_, std::move(stream_),
                  to_beast(error_response(err), rid, false, false),

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include <caf/error.hpp>
+
 #include "runtime/http/detail/beast.hpp"
 #include "runtime/http/detail/server_state.hpp"
 
@@ -50,6 +52,7 @@ private:
 
   server_state& state_;
   asio::any_io_executor strand_;
+  std::string remote_; // before stream_: read from the socket it takes
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -57,7 +60,6 @@ private:
   beast_response res_;
   connection_slot slot_;
   inflight_token write_token_; // the request whose answer is being written
-  std::string remote_;
   std::string request_id_; // of the current request
   bool keep_alive_ = false;
   bool head_ = false;

@@ -95,14 +95,12 @@ TEST_CASE("nesting deeper than max_depth is rejected") {
 }
 
 TEST_CASE("a parse error names the byte offset, line and reason") {
-  //            offset: 0 1 2..10    11 12 13 14
+  // "oops" starts at byte 14: line 3, column 3.
   auto result = decode_json("{\n  \"a\": 1,\n  oops\n}");
   REQUIRE_FALSE(result);
   CHECK(result_code(result) == ec::malformed_request);
-  auto msg = result_message(result);
-  INFO(msg);
-  CHECK(msg.rfind("invalid JSON at offset 14 (line 3, column 3): ", 0) == 0);
-  CHECK(msg.size() > std::string{"invalid JSON at offset 14 (line 3, column 3): "}.size());
+  CHECK(result_message(result)
+        == "invalid JSON at offset 14 (line 3, column 3): syntax error");
 }
 
 TEST_CASE("incomplete, empty and trailing input is malformed") {
