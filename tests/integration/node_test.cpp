@@ -27,7 +27,8 @@ std::string error_code(const http_result& r) {
 }
 
 std::string error_field(const http_result& r) {
-  auto& e = parse(r.body).at("error").as_object();
+  auto doc = parse(r.body);
+  auto& e = doc.at("error").as_object();
   return e.contains("field") ? json::value_to<std::string>(e.at("field")) : "";
 }
 
