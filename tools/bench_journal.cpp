@@ -34,14 +34,15 @@ struct run_result {
 };
 
 // One writer: appends a record, waits for its ack, repeats until `until`.
+// Each ack re-triggers the writer with a message to itself (no callback that
+// owns itself, so nothing keeps the journal handle alive after the run).
 caf::behavior writer(caf::event_based_actor* self, journal_actor journal,
                      uint32_t id, clock_type::time_point until,
                      std::shared_ptr<std::atomic<uint64_t>> acks,
                      caf::actor done) {
   auto seq = std::make_shared<uint64_t>(0);
-  auto next = std::make_shared<std::function<void()>>();
   std::string value(200, 'x');
-  *next = [=] {
+  return {[=](caf::ok_atom) {
     if (clock_type::now() >= until) {
       self->send(done, caf::ok_atom::value);
       self->quit();
@@ -51,16 +52,17 @@ caf::behavior writer(caf::event_based_actor* self, journal_actor journal,
     write_request req{{storage::mutation::make_put(storage::column::turns,
                                                    key, value)}};
     self->request(journal, std::chrono::seconds(30), append_atom::value, req)
-      .then([=](commit_ack&) {
-              acks->fetch_add(1);
-              (*next)();
-            },
-            [=](caf::error& err) {
-              std::cerr << "write failed: " << caf::to_string(err) << "\n";
-              self->quit();
-            });
-  };
-  return {[=](caf::ok_atom) { (*next)(); }};
+      .then(
+        [=](commit_ack&) {
+          acks->fetch_add(1);
+          self->send(self, caf::ok_atom::value);
+        },
+        [=](caf::error& err) {
+          std::cerr << "write failed: " << caf::to_string(err) << "\n";
+          self->send(done, caf::ok_atom::value);
+          self->quit();
+        });
+  }};
 }
 
 run_result run(caf::actor_system& sys, const fs::path& dir, uint32_t writers,
@@ -119,6 +121,7 @@ int main(int argc, char** argv) {
     auto single = run(sys, dir, n, 1, seconds);
     std::printf("%-8u %16.0f %16.0f %7.1fx %12.1f\n", n, group.rate(),
                 single.rate(), group.rate() / single.rate(), group.mean_batch);
+    std::fflush(stdout);
   }
   fs::remove_all(dir);
   return 0;
