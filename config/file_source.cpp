@@ -13,6 +13,7 @@
 #include "config/detail/sources.hpp"
 #include "config/detail/values.hpp"
 #include "messages/errors.hpp"
+#include "storage/json_codec.hpp"
 
 namespace engram::config::detail {
 
@@ -41,35 +42,23 @@ caf::expected<std::string> read_file(const std::string& path) {
   return text;
 }
 
-// 1-based line and column (in bytes) of `offset`, for editor-friendly errors.
-std::string position_of(std::string_view text, size_t offset) {
-  offset = std::min(offset, text.size());
-  auto before = text.substr(0, offset);
-  auto line = 1 + std::count(before.begin(), before.end(), '\n');
-  auto last_newline = before.rfind('\n');
-  auto column = last_newline == std::string_view::npos
-                  ? offset + 1
-                  : offset - last_newline;
-  return "line " + std::to_string(line) + ", column " + std::to_string(column);
-}
-
+// Comments and trailing commas are allowed; duplicate keys are not (JSON
+// would silently keep the last one, hiding a mistake).
 caf::expected<json::value> parse(const std::string& path,
                                  std::string_view text) {
-  json::parse_options relaxed;
+  storage::parse_options relaxed;
   relaxed.allow_comments = true;
   relaxed.allow_trailing_commas = true;
-  json::stream_parser parser({}, relaxed);
-  json::error_code err;
-  // write() reports how far it got, which locates the error.
-  auto consumed = parser.write(text.data(), text.size(), err);
-  if (!err)
-    parser.finish(err);
-  if (err)
-    return file_error(path, position_of(text, consumed) + ": " + err.message());
-  if (auto dup = find_duplicate_key(text, relaxed))
-    return file_error(path, position_of(text, dup->offset)
-                              + ": duplicate key \"" + dup->key + "\"");
-  return parser.release();
+  auto doc = storage::decode_json(text, relaxed);
+  if (!doc)
+    return file_error(path, message_of(doc.error()));
+  json::parse_options boost_opts;
+  boost_opts.allow_comments = true;
+  boost_opts.allow_trailing_commas = true;
+  if (auto dup = find_duplicate_key(text, boost_opts))
+    return file_error(path, "duplicate key \"" + dup->key + "\" at "
+                              + storage::describe_position(text, dup->offset));
+  return doc;
 }
 
 } // namespace

@@ -20,8 +20,15 @@ boost::json::parse_options to_boost(const parse_options& opts) {
   return out;
 }
 
-// "offset 17 (line 2, column 5)": the offset is what tools use, line and
-// column are what a person editing a config file needs.
+caf::error parse_error(std::string_view text, std::size_t offset,
+                       const boost::json::error_code& err) {
+  return make_error(ec::malformed_request,
+                    "invalid JSON at " + describe_position(text, offset) + ": "
+                      + err.message());
+}
+
+} // namespace
+
 std::string describe_position(std::string_view text, std::size_t offset) {
   offset = std::min(offset, text.size());
   auto before = text.substr(0, offset);
@@ -34,14 +41,6 @@ std::string describe_position(std::string_view text, std::size_t offset) {
          + ", column " + std::to_string(column) + ")";
 }
 
-caf::error parse_error(std::string_view text, std::size_t offset,
-                       const boost::json::error_code& err) {
-  return make_error(ec::malformed_request,
-                    "invalid JSON at " + describe_position(text, offset) + ": "
-                      + err.message());
-}
-
-} // namespace
 
 std::string encode_json(const boost::json::value& v) {
   return boost::json::serialize(v);

@@ -18,6 +18,10 @@ struct parse_options {
   std::size_t max_depth = 64;
 };
 
+/// "offset 17 (line 2, column 5)" for a byte offset into `text`: the offset
+/// is what tools use, line and column what a person editing a file needs.
+std::string describe_position(std::string_view text, std::size_t offset);
+
 /// Serialises compactly (no whitespace).
 std::string encode_json(const boost::json::value& v);
 

@@ -55,22 +55,23 @@ TEST_CASE("malformed JSON reports the file, line and column", "[config]") {
   cli.config_file = dir.write("bad.json", "{\n  \"http\": {\n    \"io_threads\" 3\n  }\n}\n");
   auto err = error_of(load_options(cli, no_env()));
   CHECK(message_of(err) == "config file " + *cli.config_file
-                             + ": line 3, column 18: syntax error");
+                             + ": invalid JSON at offset 31 (line 3, column 18): "
+                               "syntax error");
   CHECK(field_of(err).empty());
 }
 
 TEST_CASE("truncated JSON and trailing garbage are parse errors", "[config]") {
-  CHECK(problem_of("{\"http\": {") == "line 1, column 11: incomplete JSON");
-  CHECK(problem_of("{} {}") == "line 1, column 4: extra data");
-  CHECK(problem_of("") == "line 1, column 1: incomplete JSON");
+  CHECK(problem_of("{\"http\": {") == "invalid JSON at offset 10 (line 1, column 11): incomplete JSON");
+  CHECK(problem_of("{} {}") == "invalid JSON at offset 3 (line 1, column 4): extra data");
+  CHECK(problem_of("") == "invalid JSON at offset 0 (line 1, column 1): incomplete JSON");
 }
 
 TEST_CASE("a key given twice in one object is an error, not last-wins",
           "[config]") {
   CHECK(problem_of("{\"http\": {\"io_threads\": 2},\n \"http\": {}}")
-        == "line 2, column 7: duplicate key \"http\"");
+        == "duplicate key \"http\" at offset 34 (line 2, column 7)");
   CHECK(problem_of(R"({"auth": {"keys": [{"name": "a", "name": "b"}]}})")
-        == "line 1, column 39: duplicate key \"name\"");
+        == "duplicate key \"name\" at offset 38 (line 1, column 39)");
   // Equal keys in different objects are fine.
   CHECK(load_json(R"({"auth": {"keys": [
     {"name": "a", "role": "admin", "key_env": "K1"},
