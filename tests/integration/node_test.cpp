@@ -7,6 +7,9 @@
 #include <csignal>
 #include <string>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
 #include "runtime/auth.hpp"
@@ -292,4 +295,27 @@ TEST_CASE("a second node on the same data directory fails with a clear error",
                              "127.0.0.1:0"});
   CHECK(second.first == 1);
   CHECK(second.second.find("lock") != std::string::npos);
+}
+
+TEST_CASE("the /v1/node/ws WebSocket answers with node info", "[node][ws]") {
+  namespace asio = boost::asio;
+  namespace beast = boost::beast;
+  temp_dir dir;
+  engramd_process node{dir.path() + "/data"};
+  REQUIRE(node.start());
+  asio::io_context io;
+  beast::websocket::stream<beast::tcp_stream> ws{io};
+  beast::get_lowest_layer(ws).connect(
+    asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), node.port()));
+  beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
+  ws.handshake("127.0.0.1", "/v1/node/ws");
+  beast::flat_buffer buf;
+  ws.read(buf);
+  auto first = parse(beast::buffers_to_string(buf.data()));
+  CHECK(first.at("version") == "0.1.0");
+  buf.consume(buf.size());
+  ws.write(asio::buffer(std::string("status?")));
+  ws.read(buf);
+  CHECK(parse(beast::buffers_to_string(buf.data())).contains("uptime_seconds"));
+  ws.close(beast::websocket::close_code::normal);
 }
