@@ -65,6 +65,16 @@ std::string log_format(std::string_view value) {
   return one_of(value, formats);
 }
 
+std::string llm_provider(std::string_view value) {
+  static constexpr std::array<std::string_view, 1> providers{"rules"};
+  return one_of(value, providers);
+}
+
+std::string embedder_provider(std::string_view value) {
+  static constexpr std::array<std::string_view, 1> providers{"hash"};
+  return one_of(value, providers);
+}
+
 std::string key_role(std::string_view value) {
   static constexpr std::array<std::string_view, 2> roles{"admin", "user"};
   return one_of(value, roles);
@@ -139,6 +149,50 @@ const std::vector<field<options>>& option_fields() {
      "Log file path; empty = standard error."},
     {"auth.keys", at(&o::auth, &auth_options::keys), anything(),
      "API keys; none = auth off, allowed only on a loopback listen address."},
+    {"pipeline.max_turn_chars",
+     at(&o::pipeline, &pipeline_options::max_turn_chars), between(1, 1000000),
+     "Longest accepted turn text in characters; longer gets 422."},
+    {"pipeline.max_note_chars",
+     at(&o::pipeline, &pipeline_options::max_note_chars),
+     between(100, 1000000),
+     "Session notes are trimmed, oldest sentences first, to this length."},
+    {"pipeline.max_attempts",
+     at(&o::pipeline, &pipeline_options::max_attempts), between(1, 100),
+     "Attempts a task gets before it is failed."},
+    {"pipeline.retry_base_ms",
+     at(&o::pipeline, &pipeline_options::retry_base_ms), between(1, 600000),
+     "Back-off after a first failed attempt; doubles per attempt."},
+    {"pipeline.retry_max_ms",
+     at(&o::pipeline, &pipeline_options::retry_max_ms), between(1, 3600000),
+     "Longest back-off between attempts of a task."},
+    {"pipeline.workers", at(&o::pipeline, &pipeline_options::workers),
+     between(1, 64), "Threads running analysis, rewrite and creation tasks."},
+    {"pipeline.max_running_per_user",
+     at(&o::pipeline, &pipeline_options::max_running_per_user),
+     between(1, 1024), "Language tasks one user may have running at once."},
+    {"pipeline.max_updates_per_job",
+     at(&o::pipeline, &pipeline_options::max_updates_per_job),
+     between(1, 1024),
+     "Queued note updates of one (session, entity) rewritten in one job."},
+    {"llm.provider", at(&o::llm, &llm_options::provider),
+     checked_by(llm_provider), "Language task provider: rules."},
+    {"embedder.provider", at(&o::embedder, &embedder_options::provider),
+     checked_by(embedder_provider), "Embedding provider: hash."},
+    {"embedder.dim", at(&o::embedder, &embedder_options::dim),
+     between(8, 4096), "Vector dimension."},
+    {"embedder.batch_size", at(&o::embedder, &embedder_options::batch_size),
+     between(1, 4096), "Most documents embedded in one call."},
+    {"embedder.max_wait_us", at(&o::embedder, &embedder_options::max_wait_us),
+     between(0, 1000000), "How long a partial batch waits for more documents."},
+    {"index.exact_threshold",
+     at(&o::index, &index_options::exact_threshold), between(0, 100000000),
+     "Documents a user's index scans exactly before switching to HNSW."},
+    {"index.ef_search", at(&o::index, &index_options::ef_search),
+     between(1, 10000), "HNSW candidates per search (ef)."},
+    {"index.m", at(&o::index, &index_options::m), between(2, 256),
+     "HNSW links per node (M); applies to new graphs."},
+    {"index.ef_construction", at(&o::index, &index_options::ef_construction),
+     between(1, 10000), "HNSW ef_construction; applies to new graphs."},
   };
   return table;
 }

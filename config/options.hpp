@@ -100,12 +100,74 @@ struct auth_options {
   std::vector<api_key_options> keys;
 };
 
+struct pipeline_options {
+  // Longest accepted turn text, in characters; longer turns get 422.
+  // Default: 32768.
+  uint32_t max_turn_chars = 32768;
+  // Session notes are trimmed (oldest sentences first) to this many
+  // characters by the rewrite. Default: 4000.
+  uint32_t max_note_chars = 4000;
+  // Attempts a task gets before it is `failed` (retry it via the API).
+  // Default: 5.
+  uint32_t max_attempts = 5;
+  // Back-off after the first failed attempt; doubles per attempt (with
+  // jitter) up to retry_max_ms. Default: 200 ms.
+  uint32_t retry_base_ms = 200;
+  // Longest back-off between attempts. Default: 30000 ms.
+  uint32_t retry_max_ms = 30000;
+  // Threads running language tasks (analysis, rewrite, creation) for all
+  // users. Model-backed providers block on HTTP in them. Default: 2. Restart.
+  uint32_t workers = 2;
+  // Language tasks one user may have running at once; the rest wait in the
+  // durable queue, so one busy user cannot occupy every worker. Default: 8.
+  uint32_t max_running_per_user = 8;
+  // Note updates of one (session, entity) that are waiting together are
+  // rewritten in one worker job and committed in one batch (in turn order).
+  // Default: 16.
+  uint32_t max_updates_per_job = 16;
+};
+
+struct llm_options {
+  // Language task provider: "rules" (offline, deterministic; docs/RULES.md).
+  // Default: "rules". Restart.
+  std::string provider = "rules";
+};
+
+struct embedder_options {
+  // Embedding provider: "hash" (offline feature hashing; docs/EMBEDDINGS.md).
+  // Default: "hash". Restart.
+  std::string provider = "hash";
+  // Vector dimension. Changing it makes existing vectors unusable (they are
+  // re-embedded). Default: 384. Restart.
+  uint32_t dim = 384;
+  // Most documents embedded in one call. Default: 64.
+  uint32_t batch_size = 64;
+  // How long a partial batch waits for more documents. Default: 1000 us.
+  uint32_t max_wait_us = 1000;
+};
+
+struct index_options {
+  // A user's vector index scans every vector exactly up to this many
+  // documents and switches to an HNSW graph past it. Default: 20000.
+  uint32_t exact_threshold = 20000;
+  // HNSW candidates per search (ef). Default: 64.
+  uint32_t ef_search = 64;
+  // HNSW links per node (M). Default: 16. Applies to new graphs.
+  uint32_t m = 16;
+  // HNSW ef_construction. Default: 200. Applies to new graphs.
+  uint32_t ef_construction = 200;
+};
+
 struct options {
   node_options node;
   http_options http;
   storage_options storage;
   log_options log;
   auth_options auth;
+  pipeline_options pipeline;
+  llm_options llm;
+  embedder_options embedder;
+  index_options index;
 };
 
 } // namespace engram::config

@@ -29,7 +29,8 @@ TEST_CASE("to_json is pretty, ordered like the table and stable",
   auto text = to_json(options{});
   CHECK_THAT(text, Catch::StartsWith("{\n  \"node\": {\n    \"id\": "
                                      "\"engram-1\",\n    \"data_dir\": "));
-  CHECK_THAT(text, Catch::Contains("\n  \"auth\": {\n    \"keys\": []\n  }\n}\n"));
+  CHECK_THAT(text, Catch::Contains("\n  \"auth\": {\n    \"keys\": []\n  },\n"));
+  CHECK_THAT(text, Catch::EndsWith("\"ef_construction\": 200\n  }\n}\n"));
   CHECK(text == to_json(options{}));
 }
 
