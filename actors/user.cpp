@@ -1,224 +1,33 @@
 #include "actors/user.hpp"
 
-#include <map>
-#include <optional>
-
 #include <boost/json/serialize.hpp>
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/detail/user_state.hpp"
 #include "messages/errors.hpp"
-#include "runtime/api/entity_input.hpp"
-#include "runtime/api/json_input.hpp"
+#include "runtime/api/session_input.hpp"
 #include "runtime/http/error_body.hpp"
 #include "runtime/ids.hpp"
-#include "storage/entity_record.hpp"
-#include "storage/key_codec.hpp"
+#include "storage/active_users.hpp"
+#include "storage/documents.hpp"
 #include "storage/store.hpp"
 
 namespace engram {
 
-namespace {
-
-using storage::entity_record;
-
-// A change handed to the journal but not yet acknowledged. Later operations
-// must see it, or two quick PATCHes would both start from the same version.
-struct pending_entity {
-  std::optional<entity_record> value; // nullopt: deleted
-  uint64_t token = 0;
-};
-
-struct user_state {
-  std::string user;
-  user_context ctx;
-  std::map<std::string, pending_entity> pending;
-  uint64_t next_token = 0;
-  std::size_t inflight = 0;
-  static inline const char* name = "engram.user";
-};
-
-using user_self = user_actor::stateful_pointer<user_state>;
-using reply_promise = caf::typed_response_promise<api_reply>;
+namespace detail {
 
 api_reply error_reply(const caf::error& err) {
   auto r = http::error_response(err);
   return {static_cast<uint16_t>(r.status), std::move(r.body)};
 }
 
-// Marks an operation that answers its promise itself, after the journal.
-api_reply deferred() {
-  return {0, {}};
-}
-
 api_reply json_reply(uint16_t status, const boost::json::object& obj) {
   return {status, boost::json::serialize(obj)};
 }
 
-// The current entity, including unacknowledged changes of this actor.
-caf::expected<entity_record> current(user_self self, const std::string& id) {
-  auto& st = self->state;
-  if (auto it = st.pending.find(id); it != st.pending.end()) {
-    if (!it->second.value)
-      return make_error(ec::not_found, "entity " + id + " not found", "id");
-    return *it->second.value;
-  }
-  auto raw = st.ctx.db->get(storage::column::entities,
-                            storage::entity_key(st.user, id));
-  if (!raw) {
-    if (code_of(raw.error()) == ec::not_found)
-      return make_error(ec::not_found, "entity " + id + " not found", "id");
-    return raw.error();
-  }
-  return storage::entity_from_json(*raw);
-}
-
-// Journals `m`, remembers `value` as pending for `id` until the ack, and
-// answers `rp` with `on_ok(seq)` or the error.
-template <class OnOk>
-void commit(user_self self, const std::string& id,
-            std::optional<entity_record> value, storage::mutation m,
-            reply_promise rp, OnOk on_ok) {
-  auto& st = self->state;
-  auto token = ++st.next_token;
-  st.pending[id] = pending_entity{std::move(value), token};
-  ++st.inflight;
-  auto settle = [self, id, token] {
-    auto& st = self->state;
-    --st.inflight;
-    if (auto it = st.pending.find(id);
-        it != st.pending.end() && it->second.token == token)
-      st.pending.erase(it);
-  };
-  self->request(st.ctx.journal, st.ctx.write_timeout, append_atom::value,
-                write_request{{std::move(m)}})
-    .then(
-      [rp, settle, on_ok](commit_ack& ack) mutable {
-        settle();
-        rp.deliver(on_ok(ack.seq));
-      },
-      [rp, settle](caf::error& err) mutable {
-        settle();
-        rp.deliver(error_reply(err));
-      });
-}
-
-void save(user_self self, entity_record rec, uint16_t status,
-          reply_promise rp) {
-  auto key = storage::entity_key(self->state.user, rec.id);
-  auto m = storage::mutation::make_put(storage::column::entities, key,
-                                       boost::json::serialize(to_json(rec)));
-  auto id = rec.id;
-  commit(self, id, rec, std::move(m), rp, [rec, status](uint64_t seq) {
-    auto obj = to_json(rec);
-    obj["seq"] = seq;
-    return json_reply(status, obj);
-  });
-}
-
-caf::error check_version(const entity_record& cur,
-                         const api::entity_fields& f) {
-  if (f.expected_version && *f.expected_version != cur.version)
-    return make_error(ec::conflict,
-                      "version mismatch: entity is at version "
-                        + std::to_string(cur.version) + ", request expects "
-                        + std::to_string(*f.expected_version),
-                      "version");
-  return caf::none;
-}
-
-void apply_fields(entity_record& rec, api::entity_fields& f) {
-  if (f.type)
-    rec.type = std::move(*f.type);
-  if (f.title)
-    rec.title = std::move(*f.title);
-  if (f.content)
-    rec.content = std::move(*f.content);
-  if (f.tags)
-    rec.tags = std::move(*f.tags);
-}
-
-api_reply create_entity(user_self self, const api_call& call,
-                        reply_promise rp) {
-  auto f = api::parse_entity_create(call.body);
-  if (!f)
-    return error_reply(f.error());
-  auto id = f->id ? *f->id : make_time_id();
-  auto cur = current(self, id);
-  if (cur)
-    return error_reply(make_error(ec::conflict,
-                                  "entity " + id + " already exists", "id"));
-  if (code_of(cur.error()) != ec::not_found)
-    return error_reply(cur.error());
-  entity_record rec;
-  rec.id = id;
-  apply_fields(rec, *f);
-  rec.created_at = rec.updated_at = iso8601_ms(now_unix_ms());
-  save(self, std::move(rec), 201, rp);
-  return deferred();
-}
-
-api_reply get_entity(user_self self, const api_call& call) {
-  auto cur = current(self, call.params.at("id"));
-  if (!cur)
-    return error_reply(cur.error());
-  return json_reply(200, to_json(*cur));
-}
-
-// PUT replaces (or creates) the entity; PATCH changes the given fields.
-api_reply change_entity(user_self self, const api_call& call, bool replace,
-                        reply_promise rp) {
-  auto& id = call.params.at("id");
-  auto f = replace ? api::parse_entity_replace(call.body, id)
-                   : api::parse_entity_patch(call.body);
-  if (!f)
-    return error_reply(f.error());
-  auto cur = current(self, id);
-  if (!cur && (!replace || code_of(cur.error()) != ec::not_found))
-    return error_reply(cur.error());
-  auto now = iso8601_ms(now_unix_ms());
-  entity_record rec;
-  if (cur) {
-    if (auto err = check_version(*cur, *f))
-      return error_reply(err);
-    rec = *cur;
-    ++rec.version;
-  } else {
-    if (f->expected_version)
-      return error_reply(make_error(ec::conflict, "entity " + id
-                                    + " does not exist", "version"));
-    rec.id = id;
-    rec.created_at = now;
-  }
-  if (replace) {
-    rec.content.clear();
-    rec.tags.clear();
-  }
-  apply_fields(rec, *f);
-  rec.updated_at = now;
-  save(self, std::move(rec), cur ? 200 : 201, rp);
-  return deferred();
-}
-
-api_reply delete_entity(user_self self, const api_call& call,
-                        reply_promise rp) {
-  auto& id = call.params.at("id");
-  auto cur = current(self, id);
-  if (!cur)
-    return error_reply(cur.error());
-  auto m = storage::mutation::make_erase(
-    storage::column::entities, storage::entity_key(self->state.user, id));
-  commit(self, id, std::nullopt, std::move(m), rp, [id](uint64_t seq) {
-    return json_reply(200, {{"id", id}, {"deleted", true}, {"seq", seq}});
-  });
-  return deferred();
-}
-
-bool matches(const entity_record& e, const std::string* type,
-             const std::string* tag) {
-  if (type && e.type != *type)
-    return false;
-  return !tag || std::find(e.tags.begin(), e.tags.end(), *tag) != e.tags.end();
+api_reply deferred() {
+  return {0, {}};
 }
 
 const std::string* query_param(const api_call& call, const char* name) {
@@ -226,80 +35,286 @@ const std::string* query_param(const api_call& call, const char* name) {
   return it == call.query.end() ? nullptr : &it->second;
 }
 
-// Lists committed entities in id order, filtered by type and tag; `after`
-// pages (the last id of the previous page).
-api_reply list_entities(user_self self, const api_call& call) {
-  auto limit = api::query_uint(query_param(call, "limit"), "limit", 1, 1000, 100);
-  if (!limit)
-    return error_reply(limit.error());
-  auto type = query_param(call, "type");
-  auto tag = query_param(call, "tag");
-  auto after = query_param(call, "after");
+int64_t now_ms() {
+  return now_unix_ms();
+}
+
+void journal_write(user_self self, storage::mutation_list m, ack_fn on_ack,
+                   fail_fn on_fail) {
   auto& st = self->state;
-  auto prefix = storage::user_prefix(st.user);
-  auto start = after ? storage::entity_key(st.user, *after) : std::string{};
-  boost::json::array items;
-  caf::error bad;
-  auto err = st.ctx.db->scan(
-    storage::column::entities, prefix, start,
-    [&](std::string_view, std::string_view value) {
-      auto e = storage::entity_from_json(value);
-      if (!e) {
-        bad = e.error();
-        return false;
-      }
-      if (matches(*e, type, tag))
-        items.emplace_back(to_json(*e));
-      return items.size() < *limit;
-    });
-  if (err || bad)
-    return error_reply(err ? err : bad);
-  boost::json::value next = nullptr;
-  if (items.size() == *limit)
-    next = items.back().as_object().at("id");
-  return json_reply(200, {{"items", std::move(items)}, {"next_after", next}});
+  // Work is being created: make sure a restart wakes this user.
+  auto creates_work = std::any_of(m.begin(), m.end(), [](auto& x) {
+    return x.col == static_cast<uint8_t>(storage::column::tasks)
+           && x.kind == storage::mutation::put;
+  });
+  if (creates_work) {
+    m.push_back(storage::mutation::make_put(
+      storage::column::meta, storage::active_user_key(st.user), ""));
+    st.active_marker = true;
+    ++st.marker_epoch;
+  }
+  ++st.inflight;
+  self->request(st.ctx.journal, st.ctx.write_timeout, append_atom::value,
+                write_request{std::move(m)})
+    .then(
+      [self, on_ack](commit_ack& ack) {
+        auto& st = self->state;
+        --st.inflight;
+        st.last_seq = std::max(st.last_seq, ack.seq);
+        on_ack(ack.seq);
+      },
+      [self, on_fail](caf::error& err) {
+        --self->state.inflight;
+        spdlog::error("event=journal_write_failed user={} error=\"{}\"",
+                      self->state.user, message_of(err));
+        on_fail(err);
+      });
+}
+
+} // namespace detail
+
+namespace {
+
+using namespace detail;
+
+// Reads that accept min_seq / wait_ms and answer with "stale".
+bool is_read(const std::string& op) {
+  return op == "entity.get" || op == "entity.list" || op == "entity.composite"
+         || op == "turn.get" || op == "notes.list" || op == "note.get"
+         || op == "note.history" || op == "tasks.list" || op == "search";
+}
+
+// Adds "stale" to a successful JSON object reply.
+api_reply with_stale(api_reply r, bool stale) {
+  if (r.status < 200 || r.status >= 300 || r.body.size() < 2
+      || r.body.front() != '{')
+    return r;
+  auto field = std::string{"\"stale\":"} + (stale ? "true" : "false");
+  if (r.body == "{}")
+    r.body = "{" + field + "}";
+  else
+    r.body.insert(1, field + ",");
+  return r;
 }
 
 api_reply dispatch(user_self self, api_call& call, reply_promise rp) {
   auto& op = call.op;
-  if (op == "entity.create")
-    return create_entity(self, call, rp);
-  if (op == "entity.get")
-    return get_entity(self, call);
-  if (op == "entity.replace")
-    return change_entity(self, call, true, rp);
-  if (op == "entity.patch")
-    return change_entity(self, call, false, rp);
-  if (op == "entity.delete")
-    return delete_entity(self, call, rp);
-  if (op == "entity.list")
-    return list_entities(self, call);
+  if (op.rfind("entity.", 0) == 0 && op != "entity.composite")
+    return entity_op(self, call, rp);
+  if (op == "entity.composite")
+    return get_composite(self, call);
+  if (op == "turn.post")
+    return post_turn(self, call, rp);
+  if (op == "turn.get")
+    return get_turn(self, call);
+  if (op == "notes.list")
+    return list_notes(self, call);
+  if (op == "note.get")
+    return get_note(self, call);
+  if (op == "note.history")
+    return note_history(self, call);
+  if (op == "note.restore")
+    return restore_note(self, call, rp);
+  if (op == "tasks.list")
+    return list_tasks(self, call);
+  if (op == "task.retry")
+    return retry_task(self, call, rp);
+  if (op == "search")
+    return search(self, call, rp);
+  if (op == "user.wake")
+    return json_reply(200, {{"user", self->state.user}});
   return error_reply(make_error(ec::not_found, "unknown operation " + op));
+}
+
+// Runs `call` now; reads get "stale" when they were asked to wait.
+void run(user_self self, api_call& call, reply_promise rp,
+         std::optional<bool> stale) {
+  if (stale)
+    call.query["_stale"] = *stale ? "true" : "false";
+  auto reply = dispatch(self, call, rp);
+  if (reply.status == 0)
+    return; // answers rp itself
+  if (stale && call.op != "search")
+    reply = with_stale(std::move(reply), *stale);
+  rp.deliver(std::move(reply));
+}
+
+caf::expected<api::read_wait> wait_of(const api_call& call) {
+  if (call.op != "search")
+    return api::parse_read_wait(call.query);
+  auto f = api::parse_search(call.body);
+  if (!f)
+    return f.error();
+  return f->wait;
+}
+
+caf::result<api_reply> on_call(user_self self, api_call& call) {
+  auto rp = self->make_response_promise<api_reply>();
+  if (!is_read(call.op)) {
+    run(self, call, rp, std::nullopt);
+    return rp;
+  }
+  auto w = wait_of(call);
+  if (!w) {
+    rp.deliver(error_reply(w.error()));
+    return rp;
+  }
+  if (!w->min_seq) {
+    run(self, call, rp, call.op == "search" ? std::optional<bool>{false}
+                                            : std::nullopt);
+    return rp;
+  }
+  if (caught_up(self, *w->min_seq) || w->wait_ms == 0) {
+    run(self, call, rp, !caught_up(self, *w->min_seq));
+    return rp;
+  }
+  auto& st = self->state;
+  auto id = ++st.next_waiter;
+  st.waiters.emplace(id, waiter{*w->min_seq, std::move(call), rp});
+  self->delayed_send(self, std::chrono::milliseconds(w->wait_ms),
+                     timeout_atom::value, id);
+  return rp;
+}
+
+caf::error load_marker(user_self self);
+
+caf::error load_all(user_self self) {
+  auto& st = self->state;
+  auto t0 = std::chrono::steady_clock::now();
+  if (auto err = load_marker(self))
+    return err;
+  if (auto err = load_entities(self))
+    return err;
+  if (auto err = load_notes(self))
+    return err;
+  if (auto err = recover_tasks(self))
+    return err;
+  if (auto err = load_index(self))
+    return err;
+  auto ms = std::chrono::duration<double, std::milli>(
+              std::chrono::steady_clock::now() - t0)
+              .count();
+  if (!st.tasks.empty() || !st.dirty.empty() || ms > 100)
+    spdlog::info("event=user_loaded user={} entities={} notes={} "
+                 "recovered_tasks={} recovered_embeddings={} vectors={} "
+                 "ms={:.1f}",
+                 st.user, st.entities.size(), st.notes.size(),
+                 st.tasks.size(), st.dirty.size(),
+                 st.index ? st.index->size() : 0, ms);
+  return caf::none;
+}
+
+// Passivation is allowed once no work is left; the user's "active" key is
+// erased first (one more journal round), so a restart does not wake it.
+bool idle(user_self self) {
+  auto& st = self->state;
+  bool quiet = st.inflight == 0 && st.tasks.empty() && st.dirty.empty()
+               && st.waiters.empty() && !st.embed_busy && st.running == 0;
+  if (!quiet)
+    return false;
+  if (!st.active_marker)
+    return true;
+  if (!st.clearing_marker) {
+    st.clearing_marker = true;
+    journal_write(
+      self,
+      {storage::mutation::make_erase(storage::column::meta,
+                                     storage::active_user_key(st.user))},
+      [self, epoch = st.marker_epoch](uint64_t) {
+        auto& st = self->state;
+        st.clearing_marker = false;
+        // Unless a later batch put the key again.
+        if (st.marker_epoch == epoch)
+          st.active_marker = false;
+      },
+      [self](const caf::error&) { self->state.clearing_marker = false; });
+  }
+  return false;
+}
+
+caf::error load_marker(user_self self) {
+  auto& st = self->state;
+  auto raw = st.ctx.db->get(storage::column::meta,
+                            storage::active_user_key(st.user));
+  if (raw) {
+    st.active_marker = true;
+    return caf::none;
+  }
+  return code_of(raw.error()) == ec::not_found ? caf::none : raw.error();
 }
 
 user_actor::behavior_type user_behavior(user_self self, std::string user,
                                         user_context ctx) {
   self->state.user = std::move(user);
   self->state.ctx = std::move(ctx);
+  if (auto err = load_all(self)) {
+    spdlog::error("event=user_load_failed user={} error=\"{}\"",
+                  self->state.user, message_of(err));
+    self->quit(err);
+    return {
+      [err](call_atom, api_call&) -> caf::result<api_reply> {
+        return error_reply(err);
+      },
+      [](idle_atom) { return true; },
+      [](pump_atom) {},
+      [](retry_atom, std::string&) {},
+      [](timeout_atom, uint64_t) {},
+    };
+  }
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    save_index(self);
+    self->quit(msg.reason);
+  });
+  self->send(self, pump_atom::value);
   return {
-    [self](call_atom, api_call& call) -> caf::result<api_reply> {
-      auto rp = self->make_response_promise<api_reply>();
-      auto reply = dispatch(self, call, rp);
-      // status 0 means the operation answers `rp` itself, later.
-      if (reply.status != 0)
-        rp.deliver(std::move(reply));
-      return rp;
-    },
+    [self](call_atom, api_call& call) { return on_call(self, call); },
     [self](idle_atom) {
-      bool idle = self->state.inflight == 0;
-      if (idle)
+      bool ok = idle(self);
+      if (ok) {
+        save_index(self);
         self->quit();
-      return idle;
+      }
+      return ok;
+    },
+    [self](pump_atom) {
+      pump(self);
+      flush_embeddings(self);
+      wake_waiters(self);
+    },
+    [self](retry_atom, std::string& id) {
+      resume_task(self, id);
+      pump(self);
+    },
+    [self](timeout_atom, uint64_t id) {
+      auto& st = self->state;
+      auto it = st.waiters.find(id);
+      if (it == st.waiters.end())
+        return;
+      auto w = std::move(it->second);
+      st.waiters.erase(it);
+      run(self, w.call, w.rp, !caught_up(self, w.min_seq));
     },
   };
 }
 
 } // namespace
+
+namespace detail {
+
+void wake_waiters(user_self self) {
+  auto& st = self->state;
+  for (auto it = st.waiters.begin(); it != st.waiters.end();) {
+    if (!caught_up(self, it->second.min_seq)) {
+      ++it;
+      continue;
+    }
+    auto w = std::move(it->second);
+    it = st.waiters.erase(it);
+    run(self, w.call, w.rp, false);
+  }
+}
+
+} // namespace detail
 
 user_actor spawn_user(caf::actor_system& sys, std::string user,
                       user_context ctx) {

@@ -5,15 +5,26 @@
 // the journal; the reply goes out only once the journal has made the change
 // durable.
 //
+// It also runs the user's session-memory pipeline (docs/ARCHITECTURE.md,
+// "Session memory pipeline"): the durable analysis, note-update and
+// entity-creation queues (work goes to the shared LLM workers), the
+// embedding markers (vectors come from the shared embedding actor), the
+// user's vector index, and the read-your-writes watermark.
+//
 //   (call_atom, api_call) -> api_reply   any /v1/users/{user}/... operation
 //   (idle_atom)           -> bool        true: nothing in flight, quitting
+//   (pump_atom), (retry_atom, string), (timeout_atom, uint64_t): internal
 
 #include <memory>
 #include <string>
 
 #include <caf/typed_actor.hpp>
 
+#include "actors/embedder.hpp"
 #include "actors/journal.hpp"
+#include "actors/llm_worker.hpp"
+#include "config/options.hpp"
+#include "storage/vector_index.hpp"
 #include "messages/api_messages.hpp"
 #include "messages/atoms.hpp"
 
@@ -21,15 +32,29 @@ namespace engram {
 
 using user_actor = caf::typed_actor<
   caf::replies_to<call_atom, api_call>::with<api_reply>,
-  caf::replies_to<idle_atom>::with<bool>>;
+  caf::replies_to<idle_atom>::with<bool>,
+  caf::reacts_to<pump_atom>,
+  caf::reacts_to<retry_atom, std::string>,
+  caf::reacts_to<timeout_atom, uint64_t>>;
 
-/// What every user actor shares: the store for reads and the journal for
-/// writes.
+class queue_stats;
+
+/// What every user actor shares: the store for reads, the journal for
+/// writes, the workers and the embedder, and the pipeline settings.
 struct user_context {
   std::shared_ptr<storage::store> db;
   journal_actor journal;
   // How long a write may wait for the journal before the call fails.
   std::chrono::milliseconds write_timeout{10000};
+  std::vector<llm_worker_actor> workers;
+  embedder_actor embedder;
+  std::shared_ptr<queue_stats> stats;
+  config::pipeline_options pipeline;
+  storage::vector_index_options index;
+  // Directory of the per-user index snapshots; empty: no snapshots.
+  std::string index_dir;
+  // How long a language task or an embedding call may take.
+  std::chrono::milliseconds task_timeout{120000};
 };
 
 user_actor spawn_user(caf::actor_system& sys, std::string user,

@@ -19,4 +19,18 @@ using status_atom = caf::atom_constant<caf::atom("e_status")>;
 /// Idle check for passivating per-user actors.
 using idle_atom = caf::atom_constant<caf::atom("e_idle")>;
 
+/// LLM workers: the three language tasks.
+using analyse_atom = caf::atom_constant<caf::atom("e_analyse")>;
+using rewrite_atom = caf::atom_constant<caf::atom("e_rewrite")>;
+using create_atom = caf::atom_constant<caf::atom("e_create")>;
+/// Embedding actor: embed documents (batched) / a query (at once).
+using embed_atom = caf::atom_constant<caf::atom("e_embed")>;
+using query_atom = caf::atom_constant<caf::atom("e_query")>;
+/// A delayed "try again now" for a task or timer-driven work.
+using retry_atom = caf::atom_constant<caf::atom("e_retry")>;
+/// A read that waited for min_seq has run out of time.
+using timeout_atom = caf::atom_constant<caf::atom("e_timeout")>;
+/// User actors: load state, pump queues (internal).
+using pump_atom = caf::atom_constant<caf::atom("e_pump")>;
+
 } // namespace engram

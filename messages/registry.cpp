@@ -8,6 +8,7 @@
 #include "messages/api_messages.hpp"
 #include "messages/errors.hpp"
 #include "messages/journal_messages.hpp"
+#include "messages/pipeline_messages.hpp"
 
 namespace engram {
 
@@ -39,6 +40,13 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<commit_ack>("engram::commit_ack");
   cfg.add_message_type<api_call>("engram::api_call");
   cfg.add_message_type<api_reply>("engram::api_reply");
+  cfg.add_message_type<providers::analysis_input>("engram::analysis_input");
+  cfg.add_message_type<providers::analysis_result>("engram::analysis_result");
+  cfg.add_message_type<providers::creation_input>("engram::creation_input");
+  cfg.add_message_type<providers::creation_result>("engram::creation_result");
+  cfg.add_message_type<rewrite_chain>("engram::rewrite_chain");
+  cfg.add_message_type<vector_list>("engram::vector_list");
+  cfg.add_message_type<string_list>("engram::string_list");
 }
 
 caf::error self_test_message_types(caf::actor_system& sys) {
@@ -52,7 +60,21 @@ caf::error self_test_message_types(caf::actor_system& sys) {
     return err;
   if (auto err = round_trip(sys, "api_call", call))
     return err;
-  return round_trip(sys, "api_reply", api_reply{201, "{\"ok\":true}"});
+  if (auto err = round_trip(sys, "api_reply", api_reply{201, "{\"ok\":true}"}))
+    return err;
+  providers::analysis_input in{"alice", "s1", 3, "Momo sat.",
+                               {{"momo", "character", "Momo", {"Little Cat"}}}};
+  if (auto err = round_trip(sys, "analysis_input", in))
+    return err;
+  providers::analysis_result res{{{"momo", "Momo sat."}},
+                                 {{"character", "A girl named Kenta.", "Kenta"}}};
+  if (auto err = round_trip(sys, "analysis_result", res))
+    return err;
+  rewrite_chain chain{{"momo", "Momo", "character", "A cat.", "", "", 400},
+                      {"Momo sat.", "Momo ran."}};
+  if (auto err = round_trip(sys, "rewrite_chain", chain))
+    return err;
+  return round_trip(sys, "vector_list", vector_list{{0.5f, -1.0f}, {}});
 }
 
 } // namespace engram

@@ -13,7 +13,9 @@
 #include <engram/build_info.hpp>
 
 #include "actors/bridge.hpp"
+#include "actors/embedder.hpp"
 #include "actors/journal.hpp"
+#include "actors/llm_worker.hpp"
 #include "actors/router.hpp"
 #include "messages/errors.hpp"
 #include "messages/registry.hpp"
@@ -24,6 +26,10 @@
 #include "runtime/http/server.hpp"
 #include "runtime/ids.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/providers/hash_embedder.hpp"
+#include "runtime/providers/rules_llm.hpp"
+#include "runtime/queue_stats.hpp"
+#include "storage/active_users.hpp"
 #include "storage/store.hpp"
 
 namespace engram {
@@ -43,6 +49,9 @@ struct node::impl {
   journal_actor journal;
   router_actor router;
   std::vector<caf::actor> bridges;
+  std::vector<llm_worker_actor> workers;
+  embedder_actor embedder;
+  std::shared_ptr<queue_stats> stats;
   std::unique_ptr<gateway> gw;
   std::unique_ptr<http::server> server;
   bool running = false;
@@ -50,6 +59,8 @@ struct node::impl {
   caf::error open_storage();
   caf::error start_actors();
   caf::error start_http();
+  caf::error start_pipeline(user_context& ctx);
+  void wake_active_users();
   boost::json::object node_info() const;
   void stop_actors();
   void register_storage_metrics();
@@ -120,10 +131,69 @@ caf::error node::impl::start_actors() {
     return j.error();
   journal = std::move(*j);
   std::chrono::milliseconds timeout{opts.http.request_timeout_ms};
-  router = spawn_router(*sys, user_context{db, journal, timeout}, {});
+  user_context ctx;
+  ctx.db = db;
+  ctx.journal = journal;
+  ctx.write_timeout = timeout;
+  if (auto err = start_pipeline(ctx))
+    return err;
+  router = spawn_router(*sys, std::move(ctx), {});
   for (uint32_t i = 0; i < std::max(1u, opts.http.io_threads); ++i)
     bridges.push_back(spawn_bridge(*sys, router, timeout));
   return caf::none;
+}
+
+caf::error node::impl::start_pipeline(user_context& ctx) {
+  stats = std::make_shared<queue_stats>(metrics);
+  provider_factory make_llm = [] {
+    return std::make_unique<providers::rules_llm>();
+  };
+  for (uint32_t i = 0; i < std::max(1u, opts.pipeline.workers); ++i)
+    workers.push_back(spawn_llm_worker(*sys, make_llm, metrics));
+  providers::hash_embedder_options eo;
+  eo.dim = opts.embedder.dim;
+  auto emb = providers::hash_embedder::make(eo);
+  if (!emb)
+    return emb.error();
+  embedder = spawn_embedder(
+    *sys, std::shared_ptr<providers::embedder>(std::move(*emb)),
+    {opts.embedder.batch_size,
+     std::chrono::microseconds(opts.embedder.max_wait_us)},
+    metrics);
+  ctx.workers = workers;
+  ctx.embedder = embedder;
+  ctx.stats = stats;
+  ctx.pipeline = opts.pipeline;
+  ctx.index.dim = opts.embedder.dim;
+  ctx.index.exact_threshold = opts.index.exact_threshold;
+  ctx.index.ef_search = opts.index.ef_search;
+  ctx.index.m = opts.index.m;
+  ctx.index.ef_construction = opts.index.ef_construction;
+  ctx.index_dir = (fs::path(opts.node.data_dir) / "index").string();
+  return caf::none;
+}
+
+// Users with unfinished work (tasks, embeddings) before the last stop get
+// their actors back at once, so recovery does not wait for their next call.
+void node::impl::wake_active_users() {
+  std::vector<std::string> users;
+  auto err = db->scan(storage::column::meta, storage::active_user_prefix(), {},
+                      [&](std::string_view key, std::string_view) {
+                        if (auto u = storage::user_of_active_key(key))
+                          users.push_back(std::move(*u));
+                        return true;
+                      });
+  if (err)
+    spdlog::error("event=recovery_scan_failed error=\"{}\"", message_of(err));
+  for (auto& u : users) {
+    api_call call;
+    call.user = u;
+    call.op = "user.wake";
+    call.request_id = "recovery";
+    caf::anon_send(router, call_atom::value, std::move(call));
+  }
+  if (!users.empty())
+    spdlog::info("event=recovery users_with_pending_work={}", users.size());
 }
 
 boost::json::object node::impl::node_info() const {
@@ -150,6 +220,7 @@ caf::error node::impl::start_http() {
   api::system_deps deps{&metrics, &health, &ready, [this] { return node_info(); }};
   api::add_system_routes(*gw, deps);
   api::add_entity_routes(*gw, bridges);
+  api::add_session_routes(*gw, {bridges, db, stats});
   server = std::make_unique<http::server>(
     opts.http,
     [this](http::request req, http::responder done) {
@@ -179,7 +250,12 @@ void node::impl::stop_actors() {
   for (auto& b : bridges)
     caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+  for (auto& w : workers)
+    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(embedder, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
+  workers.clear();
+  embedder = nullptr;
   bridges.clear();
   router = nullptr;
   journal = nullptr;
@@ -203,6 +279,8 @@ caf::error node::start() {
     err = impl_->start_actors();
   if (!err)
     err = impl_->start_http();
+  if (!err)
+    impl_->wake_active_users();
   if (err) {
     stop();
     return err;

@@ -14,6 +14,13 @@
 #include "runtime/gateway.hpp"
 #include "runtime/health.hpp"
 
+namespace engram {
+class queue_stats;
+namespace storage {
+class store;
+}
+} // namespace engram
+
 namespace engram::api {
 
 struct system_deps {
@@ -31,8 +38,18 @@ void add_system_routes(gateway& gw, system_deps deps);
 /// streams use the same upgrade path).
 http::websocket_handler node_websocket(gateway& gw, system_deps deps);
 
-/// /v1/users/{user}/entities[/{id}] (user access), forwarded through one of
-/// `bridges` (round-robin) to the router.
+/// /v1/users/{user}/entities[/{id}[/composite]] (user access), forwarded
+/// through one of `bridges` (round-robin) to the router.
 void add_entity_routes(gateway& gw, std::vector<caf::actor> bridges);
+
+struct session_deps {
+  std::vector<caf::actor> bridges;
+  std::shared_ptr<storage::store> db; // task id -> owner lookups
+  std::shared_ptr<queue_stats> stats;
+};
+
+/// Turns, notes, tasks and search under /v1/users/{user}/ (user access),
+/// POST /v1/tasks/{task_id}/retry (admin) and GET /v1/queues (any key).
+void add_session_routes(gateway& gw, session_deps deps);
 
 } // namespace engram::api
