@@ -80,7 +80,7 @@ void commit_updates(user_self self, const note_slot& slot,
         st.sessions_of[slot.second].insert(slot.first);
         mark_dirty(self, doc, origin);
       }
-      st.update_busy.erase(slot);
+      release_slot(self, slot);
       finish_tasks(self, ids);
       pump(self);
       flush_embeddings(self);

@@ -32,13 +32,30 @@ queue_kind kind_of(storage::task_queue q) {
   return queue_kind::analysis;
 }
 
+void mark_ready_session(user_self self, const std::string& s) {
+  auto& st = self->state;
+  auto q = st.analysis_q.find(s);
+  if (q == st.analysis_q.end() || q->second.empty() || st.analysis_busy.count(s)
+      || !st.ready_session_set.insert(s).second)
+    return;
+  st.ready_sessions.push_back(s);
+}
+
+void mark_ready_slot(user_self self, const note_slot& slot) {
+  auto& st = self->state;
+  auto q = st.update_q.find(slot);
+  if (q == st.update_q.end() || q->second.empty() || st.update_busy.count(slot)
+      || !st.ready_slot_set.insert(slot).second)
+    return;
+  st.ready_slots.push_back(slot);
+}
+
 // The session or note slot a task blocks while it runs or backs off.
 void release(user_self self, const task_record& rec) {
-  auto& st = self->state;
   if (rec.queue == storage::task_queue::analysis)
-    st.analysis_busy.erase(rec.session);
+    release_session(self, rec.session);
   else if (rec.queue == storage::task_queue::note_update)
-    st.update_busy.erase({rec.session, rec.entity_id});
+    release_slot(self, {rec.session, rec.entity_id});
 }
 
 caf::expected<task_record> read_task(user_self self,
@@ -140,9 +157,11 @@ void enqueue(user_self self, const std::string& id) {
   switch (rec.queue) {
     case storage::task_queue::analysis:
       st.analysis_q[rec.session][rec.turn] = id;
+      mark_ready_session(self, rec.session);
       break;
     case storage::task_queue::note_update:
       st.update_q[{rec.session, rec.entity_id}].push_back(id);
+      mark_ready_slot(self, {rec.session, rec.entity_id});
       break;
     case storage::task_queue::entity_creation:
       st.creation_q.push_back(id);
@@ -157,7 +176,6 @@ void resume_task(user_self self, const std::string& id) {
     return;
   it->second.backing_off = false;
   auto& rec = it->second.rec;
-  release(self, rec);
   // A retried task goes first: later tasks of its session or note wait.
   if (rec.queue == storage::task_queue::analysis)
     st.analysis_q[rec.session][rec.turn] = id;
@@ -165,6 +183,17 @@ void resume_task(user_self self, const std::string& id) {
     st.update_q[{rec.session, rec.entity_id}].push_front(id);
   else
     st.creation_q.push_front(id);
+  release(self, rec);
+}
+
+void release_session(user_self self, const std::string& session) {
+  self->state.analysis_busy.erase(session);
+  mark_ready_session(self, session);
+}
+
+void release_slot(user_self self, const note_slot& slot) {
+  self->state.update_busy.erase(slot);
+  mark_ready_slot(self, slot);
 }
 
 void pump(user_self self) {
@@ -172,44 +201,39 @@ void pump(user_self self) {
   auto limit = std::max<std::size_t>(1, st.ctx.pipeline.max_running_per_user);
   for (bool progress = true; progress && st.running < limit;) {
     progress = false;
-    for (auto it = st.analysis_q.begin();
-         it != st.analysis_q.end() && st.running < limit;) {
-      if (it->second.empty()) {
-        it = st.analysis_q.erase(it);
-        continue;
-      }
-      if (st.analysis_busy.count(it->first)) {
-        ++it;
-        continue;
-      }
-      auto id = it->second.begin()->second;
-      it->second.erase(it->second.begin());
-      st.analysis_busy.insert(it->first);
-      run_analysis(self, id);
+    if (!st.ready_sessions.empty()) {
       progress = true;
-      ++it;
+      auto s = std::move(st.ready_sessions.front());
+      st.ready_sessions.pop_front();
+      st.ready_session_set.erase(s);
+      auto q = st.analysis_q.find(s);
+      if (q != st.analysis_q.end() && !q->second.empty()
+          && !st.analysis_busy.count(s)) {
+        auto id = q->second.begin()->second;
+        q->second.erase(q->second.begin());
+        if (q->second.empty())
+          st.analysis_q.erase(q);
+        st.analysis_busy.insert(s);
+        run_analysis(self, id);
+      }
     }
-    for (auto it = st.update_q.begin();
-         it != st.update_q.end() && st.running < limit;) {
-      if (it->second.empty()) {
-        it = st.update_q.erase(it);
-        continue;
-      }
-      if (st.update_busy.count(it->first)) {
-        ++it;
-        continue;
-      }
-      auto slot = it->first;
-      ++it; // run_note_updates may erase the slot's queue
-      st.update_busy.insert(slot);
-      run_note_updates(self, slot);
+    if (st.running < limit && !st.ready_slots.empty()) {
       progress = true;
+      auto slot = std::move(st.ready_slots.front());
+      st.ready_slots.pop_front();
+      st.ready_slot_set.erase(slot);
+      auto q = st.update_q.find(slot);
+      if (q != st.update_q.end() && !q->second.empty()
+          && !st.update_busy.count(slot)) {
+        st.update_busy.insert(slot);
+        run_note_updates(self, slot);
+      }
     }
-    while (!st.creation_q.empty() && st.running < limit) {
+    if (st.running < limit && !st.creation_q.empty()) {
+      progress = true;
       auto id = st.creation_q.front();
       st.creation_q.pop_front();
       run_creation(self, id);
-      progress = true;
     }
   }
 }
@@ -254,10 +278,12 @@ void requeue_front(user_self self, const std::string& id) {
   if (t.rec.attempts > 0)
     --t.rec.attempts;
   st.ctx.stats->pending_added(kind_of(t.rec.queue), t.rec.created_ms);
-  if (t.rec.queue == storage::task_queue::note_update)
+  if (t.rec.queue == storage::task_queue::note_update) {
     st.update_q[{t.rec.session, t.rec.entity_id}].push_front(id);
-  else
+    mark_ready_slot(self, {t.rec.session, t.rec.entity_id});
+  } else {
     enqueue(self, id);
+  }
 }
 
 void close_task_in(user_self self, task_record& rec,
@@ -295,13 +321,19 @@ void finish_tasks(user_self self, const std::vector<std::string>& ids) {
       st.ctx.stats->done(kind, double(now - t.rec.created_ms));
     else
       st.ctx.stats->failed(kind);
-    auto turn = st.open_turns.find(t.rec.event_id);
-    if (turn != st.open_turns.end()
-        && turn->second.status != storage::turn_status::pending
-        && turn->second.status != storage::turn_status::analysed)
-      st.open_turns.erase(turn);
+    auto event = t.rec.event_id;
     drop_outstanding(self, t.origin);
     st.tasks.erase(it);
+    // A failed turn stays while siblings run: they still update its record.
+    auto turn = st.open_turns.find(event);
+    if (turn == st.open_turns.end())
+      continue;
+    auto status = turn->second.status;
+    auto sibling = [&](auto& kv) { return kv.second.rec.event_id == event; };
+    if (status == storage::turn_status::applied
+        || (status == storage::turn_status::failed
+            && std::none_of(st.tasks.begin(), st.tasks.end(), sibling)))
+      st.open_turns.erase(turn);
   }
   wake_waiters(self);
 }

@@ -105,7 +105,7 @@ void on_analysis(user_self self, const std::string& id,
     return;
   auto& rec = it->second.rec;
   auto origin = it->second.origin;
-  st.analysis_busy.erase(rec.session);
+  release_session(self, rec.session);
   auto now = now_ms();
   auto turn_it = st.open_turns.find(rec.event_id);
   if (turn_it == st.open_turns.end())

@@ -84,6 +84,12 @@ struct user_state {
   std::map<note_slot, std::deque<std::string>> update_q;
   std::set<note_slot> update_busy;
   std::deque<std::string> creation_q;
+  // Sessions / slots with queued work and nothing running, in FIFO order
+  // (fair: a session that just finished queues behind the others).
+  std::deque<std::string> ready_sessions;
+  std::set<std::string> ready_session_set;
+  std::deque<note_slot> ready_slots;
+  std::set<note_slot> ready_slot_set;
   std::size_t running = 0;
 
   // Documents to embed, those in the current embedding call, the index.
@@ -143,6 +149,10 @@ storage::mutation put_turn(user_self self, const turn_record& t);
 void activate(user_self self, task_record rec, uint64_t origin);
 /// Puts the task in its queue (ready to run).
 void enqueue(user_self self, const std::string& id);
+/// The session's analysis / the slot's note update finished: the next
+/// queued one may start.
+void release_session(user_self self, const std::string& session);
+void release_slot(user_self self, const note_slot& slot);
 /// Starts as many ready tasks as the per-user limit allows.
 void pump(user_self self);
 /// The task finished (done or failed for good): forget it, update its turn

@@ -818,3 +818,55 @@ TEST_CASE("queues and session tasks report the pipeline's work",
                409, "conflict");
   expect_error(c.send_json("POST", "/v1/tasks/no-such-task/retry", "{}"), 404, "not_found");
 }
+
+TEST_CASE("a task that keeps failing ends failed with its error, and retry "
+          "runs it again",
+          "[session][queues]") {
+  // The rules creator cannot title "!!! ???" (no name, no capitalised
+  // word): every attempt fails the same way.
+  node_fixture n{{"--set", "pipeline.max_attempts=2", "--set",
+                  "pipeline.retry_base_ms=5"}};
+  auto& c = *n.client;
+  auto body = R"({"turn":1,"text":"Something happened.","analysis":{"updates":[],)"
+              R"("creations":[{"entity_type":"thing","creation_summary":"!!! ???"}]}})";
+  auto [event, seq] = accepted(c.send_json("POST", turns_of("s1"), body), 1,
+                               "analysed");
+  auto turn = expect_json(c.get(turns_of("s1") + "/1?" + fresh(seq)), 200);
+  CHECK(turn.at("stale") == false);
+  CHECK(turn.at("status") == "failed");
+  auto& tasks = turn.at("tasks").as_array();
+  REQUIRE(tasks.size() == 1);
+  auto& task = tasks[0].as_object();
+  CHECK(task.at("status") == "failed");
+  CHECK(num(task.at("attempts")) == 2);
+  CHECK(str(task.at("last_error")).find("title") != std::string::npos);
+  auto id = str(task.at("task_id"));
+  CHECK(id == event + ".c0");
+
+  auto queues = expect_json(c.get("/v1/queues"), 200);
+  auto& creation = queues.at("queues").at("entity_creation").as_object();
+  CHECK(num(creation.at("failed")) == 1);
+  CHECK(num(creation.at("retried")) == 1);
+  CHECK(num(creation.at("pending")) == 0);
+
+  auto failed = expect_json(
+    c.get(user + "/sessions/s1/tasks?status=failed"), 200);
+  REQUIRE(failed.at("items").as_array().size() == 1);
+
+  // Retry: back to pending with fresh attempts; it fails again, twice more.
+  auto retried = expect_json(
+    c.send_json("POST", "/v1/tasks/" + id + "/retry", "{}"), 200);
+  CHECK(retried.at("status") == "pending");
+  CHECK(num(retried.at("attempts")) == 0);
+  auto retry_seq = num(retried.at("seq"));
+  CHECK(retry_seq > seq);
+  auto again = expect_json(c.get(turns_of("s1") + "/1?" + fresh(retry_seq)), 200);
+  CHECK(again.at("stale") == false);
+  CHECK(again.at("status") == "failed");
+  CHECK(num(again.at("tasks").as_array()[0].at("attempts")) == 2);
+  queues = expect_json(c.get("/v1/queues"), 200);
+  CHECK(num(queues.at("queues").at("entity_creation").at("failed")) == 2);
+  // Nothing was created by the failed task.
+  auto list = expect_json(c.get(entities), 200);
+  CHECK(list.at("items").as_array().empty());
+}
