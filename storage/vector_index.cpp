@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <queue>
 #include <utility>
 
@@ -151,6 +152,33 @@ caf::error vector_index::impl::switch_to_graph() {
   flat.clear();
   flat.shrink_to_fit();
   graph = std::move(*g);
+  return {};
+}
+
+void vector_index::impl::build_codes() {
+  auto c = std::make_unique<detail::quantized_codes>(opts.dim);
+  for (uint32_t s = 0; s < slots.size(); ++s)
+    if (slots[s].live)
+      c->put(s, vector_at(s));
+  codes = std::move(c);
+}
+
+void vector_index::impl::graph_to_flat() {
+  std::vector<float> vectors(slots.size() * opts.dim, 0.0f);
+  for (uint32_t s = 0; s < slots.size(); ++s)
+    if (slots[s].live)
+      std::copy_n(graph->vector_at(s), opts.dim,
+                  vectors.begin() + std::size_t{s} * opts.dim);
+  flat = std::move(vectors);
+  graph.reset();
+}
+
+caf::error vector_index::impl::switch_if_large() {
+  if (graph || codes || live <= opts.exact_threshold)
+    return {};
+  if (opts.method == vector_search_method::hnsw)
+    return switch_to_graph();
+  build_codes();
   return {};
 }
 
@@ -321,6 +349,77 @@ caf::error search_graph(const impl_type& index, const float* q, std::size_t k,
   return {};
 }
 
+// The quantized half of search(): see the header for the strategy.
+void search_codes(const impl_type& index, const float* q, std::size_t k,
+                  const allowed_groups& allowed, top_k& best) {
+  const auto& opts = index.opts;
+  std::size_t want = std::max(opts.rerank_candidates, 4 * k);
+  auto sq = detail::make_scan_query(q, opts.dim, opts.scan_dims);
+  // Narrow filters, and searches that would rerank every allowed document
+  // anyway, scan exactly. So do filters whose allowed floats are no more
+  // bytes than the codes the scan would read (streaming floats is cheaper
+  // per byte than the scan's integer work: measured, 10k allowed of 100k
+  // scan in 0.64 ms exactly, 0.94 ms quantized, at 52 query dimensions).
+  // And so does the zero query: every document scores 0 and the answer is
+  // the first keys, which approximate scores cannot find.
+  if ((!allowed.all
+       && (allowed.docs <= opts.exact_threshold
+           || allowed.docs * opts.dim <= index.slots.size() * sq.dims.size()))
+      || want >= allowed.docs || sq.dims.empty()) {
+    scan_exact(index, q, allowed, best);
+    return;
+  }
+  // The `want` best approximate scores: a min-heap whose front is the worst
+  // kept; a document must beat it to enter (most are rejected on that one
+  // comparison, before anything looks at their slot).
+  using entry = std::pair<float, uint32_t>;
+  std::vector<entry> heap;
+  heap.reserve(want + 1);
+  auto worse = [](const entry& a, const entry& b) { return a > b; };
+  float floor = -std::numeric_limits<float>::infinity();
+  constexpr std::size_t block = detail::quantized_codes::block_slots;
+  std::vector<float> scores(block);
+  const auto& codes = *index.codes;
+  std::size_t used = index.slots.size();
+  for (std::size_t b = 0; b * block < used; ++b) {
+    codes.score_block(b, sq, scores.data());
+    std::size_t n = std::min(block, used - b * block);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!(scores[i] > floor))
+        continue;
+      auto s = static_cast<uint32_t>(b * block + i);
+      const auto& entry = index.slots[s];
+      if (!entry.live || !allowed.admits(entry.group))
+        continue;
+      heap.emplace_back(scores[i], s);
+      std::push_heap(heap.begin(), heap.end(), worse);
+      if (heap.size() > want) {
+        std::pop_heap(heap.begin(), heap.end(), worse);
+        heap.pop_back();
+      }
+      if (heap.size() == want)
+        floor = heap.front().first;
+    }
+  }
+  // The candidates' vectors are scattered over the whole flat array: fetch
+  // the next one's cache lines while scoring this one.
+  auto prefetch = [&](std::size_t i) {
+    if (i >= heap.size())
+      return;
+    const char* v = reinterpret_cast<const char*>(
+      index.vector_at(heap[i].second));
+    for (std::size_t at = 0; at < opts.dim * sizeof(float); at += 64)
+      __builtin_prefetch(v + at);
+  };
+  prefetch(0);
+  prefetch(1);
+  for (std::size_t i = 0; i < heap.size(); ++i) {
+    prefetch(i + 2);
+    uint32_t s = heap[i].second;
+    best.offer(s, inner_product(q, index.vector_at(s), opts.dim));
+  }
+}
+
 } // namespace
 
 // -- vector_index -------------------------------------------------------------
@@ -335,6 +434,11 @@ vector_index::make(const vector_index_options& opts) {
     return bad_option("ef_search must be positive", "ef_search");
   if (opts.ef_construction == 0)
     return bad_option("ef_construction must be positive", "ef_construction");
+  if (opts.rerank_candidates == 0)
+    return bad_option("rerank_candidates must be positive",
+                      "rerank_candidates");
+  if (opts.scan_dims == 0)
+    return bad_option("scan_dims must be positive", "scan_dims");
   auto p = std::make_unique<impl>();
   p->opts = opts;
   return vector_index{std::move(p)};
@@ -368,14 +472,21 @@ caf::error vector_index::upsert(std::string_view doc_key, group_id group,
     } else {
       std::copy(vec.begin(), vec.end(),
                 x.flat.begin() + std::size_t{s} * x.opts.dim);
+      if (x.codes)
+        x.codes->put(s, vec.data());
     }
     if (x.slots[s].group != group)
       x.regroup(s, group);
     return {};
   }
-  if (!x.graph && x.live + 1 > x.opts.exact_threshold)
-    if (auto err = x.switch_to_graph())
-      return err;
+  if (!x.graph && !x.codes && x.live + 1 > x.opts.exact_threshold) {
+    if (x.opts.method == vector_search_method::hnsw) {
+      if (auto err = x.switch_to_graph())
+        return err;
+    } else {
+      x.build_codes(); // the new document's code is added below
+    }
+  }
   uint32_t s = x.free_slots.empty() ? static_cast<uint32_t>(x.slots.size())
                                     : x.free_slots.back();
   if (x.graph) {
@@ -386,6 +497,8 @@ caf::error vector_index::upsert(std::string_view doc_key, group_id group,
       x.flat.resize(x.flat.size() + x.opts.dim);
     std::copy(vec.begin(), vec.end(),
               x.flat.begin() + std::size_t{s} * x.opts.dim);
+    if (x.codes)
+      x.codes->put(s, vec.data());
   }
   if (!x.free_slots.empty())
     x.free_slots.pop_back();
@@ -404,6 +517,8 @@ caf::error vector_index::remove(std::string_view doc_key) {
   if (x.graph)
     if (auto err = x.graph->erase(s))
       return err;
+  if (x.codes)
+    x.codes->clear(s);
   x.unlink(s);
   return {};
 }
@@ -425,10 +540,14 @@ vector_index::search(const std::vector<float>& query, std::size_t k,
   if (allowed.docs == 0)
     return std::vector<search_hit>{};
   top_k best{x, k};
-  if (!x.graph)
+  if (x.graph) {
+    if (auto err = search_graph(x, query.data(), k, allowed, best))
+      return err;
+  } else if (x.codes) {
+    search_codes(x, query.data(), k, allowed, best);
+  } else {
     scan_exact(x, query.data(), allowed, best);
-  else if (auto err = search_graph(x, query.data(), k, allowed, best))
-    return err;
+  }
   return best.take();
 }
 
@@ -442,6 +561,10 @@ std::size_t vector_index::dim() const {
 
 bool vector_index::uses_graph() const {
   return impl_->graph != nullptr;
+}
+
+bool vector_index::uses_quantized_scan() const {
+  return impl_->codes != nullptr;
 }
 
 void vector_index::set_ef_search(std::size_t ef) {

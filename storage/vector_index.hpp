@@ -8,22 +8,35 @@
 //
 // How it searches:
 // - Small indexes (at most `exact_threshold` documents) scan every vector:
-//   exact, and at 2,000 x 384 as cheap as a graph search (~0.15 ms).
-// - Past the threshold the index builds an HNSW graph (hnswlib, inner
-//   product, M = 16, ef_construction = 200) once, and stays a graph. Removal
-//   marks a node deleted; the next new document reuses its slot.
+//   exact, and at 2,000 x 384 as cheap as anything cleverer (~0.15 ms).
+// - Past the threshold, by default (method quantized_scan) the index also
+//   keeps an int8 copy of every vector (a quarter of the float size), laid
+//   out dimension-major in blocks, and answers a search in two steps: score
+//   every document approximately from the codes, reading only the
+//   dimensions where the query is nonzero (a short text query of the
+//   `hash` embedder touches 50-130 of 384), keep the best
+//   `rerank_candidates`, then score those exactly on the float vectors.
+//   Inserts stay as cheap as on a small index. At 100k hash-embedded
+//   composite documents: p99 ~1.5 ms, recall@10 1.00 (docs/EMBEDDINGS.md,
+//   "Measured").
+// - With method hnsw the index instead builds an HNSW graph (hnswlib,
+//   inner product, M = 16, ef_construction = 200) once, and stays a graph.
+//   Removal marks a node deleted; the next new document reuses its slot.
+//   Faster for dense model embeddings with clustered neighbourhoods; poor
+//   recall on `hash` vectors.
 // - Filters resolve to a set of groups first (a predicate is asked once per
 //   group the index holds, never per document), so the index knows exactly
-//   how many documents a search may return. hnswlib 0.6.2 cannot filter
-//   inside the graph walk, so a filtered search scans the allowed groups'
-//   vectors exactly when that is cheaper than an over-fetching graph search
-//   (always when they hold at most `exact_threshold` documents, as a
-//   session's own documents usually do). Otherwise it searches the
-//   graph for k * (all / allowed) * 2 candidates, keeps the allowed ones,
-//   grows the request 4x while too few survive, and falls back to the exact
-//   scan once the graph search would cost more than it. Results are never
-//   silently short: fewer than k hits means fewer than k allowed documents
-//   (or, on the graph path, a rare miss of approximate search).
+//   how many documents a search may return. Filtered searches over groups
+//   holding at most `exact_threshold` documents (as a session's own
+//   documents usually do) scan those documents exactly. Otherwise the
+//   quantized scan skips documents the filter rejects before they can take
+//   a candidate place. hnswlib 0.6.2 cannot filter inside the graph walk,
+//   so on a graph a broader filtered search asks the graph for
+//   k * (all / allowed) * 2 candidates, keeps the allowed ones, grows the
+//   request 4x while too few survive, and falls back to the exact scan once
+//   the graph search would cost more than it. Results are never silently
+//   short: fewer than k hits means fewer than k allowed documents (or, on
+//   the graph path, a rare miss of approximate search).
 //
 // Not thread-safe: one actor owns each index.
 
@@ -43,29 +56,54 @@ namespace engram::storage {
 /// Filter tag of a document (an interned session id; 0 = base lore).
 using group_id = uint32_t;
 
+/// How an index holding more than exact_threshold documents searches.
+enum class vector_search_method {
+  /// int8 scan of the query's nonzero dimensions, then an exact rerank of
+  /// the best candidates (the default; see the file comment).
+  quantized_scan,
+  /// An hnswlib HNSW graph (the vectors move into the graph).
+  hnsw,
+};
+
 struct vector_index_options {
   // Length of every vector. Default: 384. Fixed for the life of an index; a
   // snapshot of another dim does not load (ec::storage_failure).
   std::size_t dim = 384;
-  // Up to this many documents every search is an exact scan; the first
-  // document past it builds the HNSW graph (about 1 s single-core at the
-  // default). The graph then holds the vectors (the flat array is freed)
-  // and adds ~15% to their memory, plus ~3 MiB of hnswlib locks. Filtered
-  // searches over groups holding at most this many documents stay exact on
-  // a graph index too. With the `hash` embedder, whose vectors HNSW finds
-  // hard (docs/EMBEDDINGS.md), a larger value (20,000: ~1.5 ms per scan)
-  // keeps recall perfect. Default: 2,000. A change applies to indexes that
-  // have not switched yet (there is no way back).
+  // Up to this many documents every search is an exact scan. Past it the
+  // index switches to `method`: the first document past it builds the int8
+  // codes (quantized_scan: ~10 ms per 100k documents) or the HNSW graph
+  // (hnsw: about 1 s single-core at the default; the graph then holds the
+  // vectors, the flat array is freed, and adds ~15% to their memory, plus
+  // ~3 MiB of hnswlib locks). Filtered searches over groups holding at most
+  // this many documents stay exact either way. Default: 2,000. A change
+  // applies to indexes that have not switched yet (there is no way back).
   std::size_t exact_threshold = 2000;
-  // Candidates a graph search keeps (hnswlib ef; at least k is used). Higher
-  // raises recall and latency. Default: 64. Changeable at any time through
-  // vector_index::set_ef_search.
+  // What a large index does (see vector_search_method). Default:
+  // quantized_scan, which keeps recall@10 >= 0.95 on `hash` vectors; hnsw
+  // is faster at equal recall only on clustered model embeddings. A change
+  // applies to indexes that have not switched yet; load() follows the
+  // option (a graph snapshot loaded for quantized_scan drops its graph).
+  vector_search_method method = vector_search_method::quantized_scan;
+  // quantized_scan: documents the approximate scan passes to the exact
+  // rerank (at least 4 k are used). Higher raises recall and latency (each
+  // candidate costs one exact comparison of vectors scattered in memory,
+  // ~1 us at dim 384 and 100k documents). Default: 128.
+  std::size_t rerank_candidates = 128;
+  // quantized_scan: at most this many query dimensions (those of largest
+  // magnitude) are read by the approximate scan; the rerank always uses the
+  // whole query. Bounds the scan's cost for dense queries (model
+  // embeddings, long texts); short `hash` queries have 25-120 nonzero
+  // dimensions. Default: 128.
+  std::size_t scan_dims = 128;
+  // hnsw: candidates a graph search keeps (hnswlib ef; at least k is used).
+  // Higher raises recall and latency. Default: 64. Changeable at any time
+  // through vector_index::set_ef_search.
   std::size_t ef_search = 64;
-  // Links per graph node (hnswlib M; twice that on layer 0). Higher raises
-  // recall, memory and insert time. Default: 16. Applies to new graphs; a
-  // loaded graph keeps its own.
+  // hnsw: links per graph node (hnswlib M; twice that on layer 0). Higher
+  // raises recall, memory and insert time. Default: 16. Applies to new
+  // graphs; a loaded graph keeps its own.
   std::size_t m = 16;
-  // Candidates kept while inserting into the graph (hnswlib
+  // hnsw: candidates kept while inserting into the graph (hnswlib
   // ef_construction). Higher builds a better graph, more slowly. Default:
   // 200. Applies to new graphs; a loaded graph keeps its own.
   std::size_t ef_construction = 200;
@@ -116,8 +154,8 @@ struct loaded_vector_index;
 class vector_index {
 public:
   /// An empty index; ec::invalid_config (field names the option) when dim is
-  /// 0 or above 65536, m is outside 2..256, or ef_search or ef_construction
-  /// is 0.
+  /// 0 or above 65536, m is outside 2..256, or ef_search, ef_construction,
+  /// rerank_candidates or scan_dims is 0.
   static caf::expected<vector_index> make(const vector_index_options& opts);
 
   vector_index(vector_index&&) noexcept;
@@ -153,10 +191,15 @@ public:
 
   std::size_t dim() const;
 
-  /// True once the index has switched to the HNSW graph.
+  /// True once the index has switched to the HNSW graph (method hnsw).
   bool uses_graph() const;
 
-  /// Sets ef for later graph searches (see vector_index_options).
+  /// True once the index has switched to the quantized scan (method
+  /// quantized_scan).
+  bool uses_quantized_scan() const;
+
+  /// Sets ef for later graph searches (see vector_index_options); no effect
+  /// on the quantized scan.
   void set_ef_search(std::size_t ef);
 
   /// Writes the index to `path` atomically (temp file, fsync, rename, fsync
@@ -171,8 +214,10 @@ public:
   /// exist; ec::storage_failure when it is truncated, corrupt (checksum,
   /// structure), of another format version or written with another dim
   /// than `opts.dim`. Never trusts the file before checking it. A flat
-  /// snapshot holding more than exact_threshold documents builds its graph
-  /// here.
+  /// snapshot holding more than exact_threshold documents switches here
+  /// (builds its codes or its graph, as `opts.method` says); a graph
+  /// snapshot loaded with method quantized_scan moves its vectors out of
+  /// the graph and builds codes instead.
   static caf::expected<loaded_vector_index>
   load(const std::string& path, const vector_index_options& opts);
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "storage/detail/hnsw_graph.hpp"
+#include "storage/detail/quantized_codes.hpp"
 #include "storage/vector_index.hpp"
 
 namespace engram::storage {
@@ -32,9 +33,13 @@ struct vector_index::impl {
   std::size_t live = 0;
 
   // Exactly one holds the vectors: `flat` (slots.size() * dim floats, rows of
-  // free slots are stale) before the switch, `graph` after it.
+  // free slots are stale) unless the index switched to HNSW, `graph` after
+  // that switch.
   std::vector<float> flat;
   std::unique_ptr<detail::hnsw_graph> graph;
+  // With method quantized_scan, past exact_threshold: an int8 copy of the
+  // flat vectors (freed slots cleared), scanned before an exact rerank.
+  std::unique_ptr<detail::quantized_codes> codes;
 
   const float* vector_at(uint32_t s) const {
     return graph ? graph->vector_at(s)
@@ -57,6 +62,16 @@ struct vector_index::impl {
   /// Builds the graph from the live vectors, renumbering slots densely.
   /// On failure nothing changes.
   caf::error switch_to_graph();
+
+  /// Builds `codes` from the live flat vectors (slots keep their numbers).
+  void build_codes();
+
+  /// Moves the live vectors out of the graph into `flat` and drops the
+  /// graph (a graph snapshot loaded with method quantized_scan).
+  void graph_to_flat();
+
+  /// Switches past exact_threshold the way opts.method says, if not yet.
+  caf::error switch_if_large();
 };
 
 } // namespace engram::storage
