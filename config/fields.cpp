@@ -75,6 +75,12 @@ std::string embedder_provider(std::string_view value) {
   return one_of(value, providers);
 }
 
+std::string index_method(std::string_view value) {
+  static constexpr std::array<std::string_view, 2> methods{"quantized_scan",
+                                                           "hnsw"};
+  return one_of(value, methods);
+}
+
 std::string key_role(std::string_view value) {
   static constexpr std::array<std::string_view, 2> roles{"admin", "user"};
   return one_of(value, roles);
@@ -186,13 +192,23 @@ const std::vector<field<options>>& option_fields() {
      between(0, 1000000), "How long a partial batch waits for more documents."},
     {"index.exact_threshold",
      at(&o::index, &index_options::exact_threshold), between(0, 100000000),
-     "Documents a user's index scans exactly before switching to HNSW."},
+     "Documents a user's index scans exactly before switching to method."},
+    {"index.method", at(&o::index, &index_options::method),
+     checked_by(index_method),
+     "Large indexes: quantized_scan (hash embedder) or hnsw (model "
+     "embeddings)."},
+    {"index.rerank_candidates",
+     at(&o::index, &index_options::rerank_candidates), between(1, 100000),
+     "quantized_scan: candidates reranked exactly."},
+    {"index.scan_dims", at(&o::index, &index_options::scan_dims),
+     between(1, 65536),
+     "quantized_scan: most query dimensions the approximate scan reads."},
     {"index.ef_search", at(&o::index, &index_options::ef_search),
-     between(1, 10000), "HNSW candidates per search (ef)."},
+     between(1, 10000), "hnsw: candidates per search (ef)."},
     {"index.m", at(&o::index, &index_options::m), between(2, 256),
-     "HNSW links per node (M); applies to new graphs."},
+     "hnsw: links per node (M); applies to new graphs."},
     {"index.ef_construction", at(&o::index, &index_options::ef_construction),
-     between(1, 10000), "HNSW ef_construction; applies to new graphs."},
+     between(1, 10000), "hnsw: ef_construction; applies to new graphs."},
   };
   return table;
 }

@@ -148,8 +148,18 @@ struct embedder_options {
 
 struct index_options {
   // A user's vector index scans every vector exactly up to this many
-  // documents and switches to an HNSW graph past it. Default: 20000.
-  uint32_t exact_threshold = 20000;
+  // documents and switches to `method` past it. Default: 2000.
+  uint32_t exact_threshold = 2000;
+  // What a larger index does: "quantized_scan" (int8 scan of the query's
+  // nonzero dimensions + exact rerank; right for the `hash` embedder) or
+  // "hnsw" (graph; for clustered model embeddings). Default:
+  // "quantized_scan". Applies to indexes that have not switched yet.
+  std::string method = "quantized_scan";
+  // quantized_scan: candidates reranked exactly. Default: 128.
+  uint32_t rerank_candidates = 128;
+  // quantized_scan: most query dimensions the approximate scan reads.
+  // Default: 128.
+  uint32_t scan_dims = 128;
   // HNSW candidates per search (ef). Default: 64.
   uint32_t ef_search = 64;
   // HNSW links per node (M). Default: 16. Applies to new graphs.

@@ -166,6 +166,11 @@ caf::error node::impl::start_pipeline(user_context& ctx) {
   ctx.pipeline = opts.pipeline;
   ctx.index.dim = opts.embedder.dim;
   ctx.index.exact_threshold = opts.index.exact_threshold;
+  ctx.index.method = opts.index.method == "hnsw"
+                       ? storage::vector_search_method::hnsw
+                       : storage::vector_search_method::quantized_scan;
+  ctx.index.rerank_candidates = opts.index.rerank_candidates;
+  ctx.index.scan_dims = opts.index.scan_dims;
   ctx.index.ef_search = opts.index.ef_search;
   ctx.index.m = opts.index.m;
   ctx.index.ef_construction = opts.index.ef_construction;
