@@ -148,8 +148,10 @@ embedder_actor spawn_embedder(caf::actor_system& sys,
                               std::shared_ptr<providers::embedder> impl,
                               embedder_actor_options opts,
                               metrics::registry& metrics) {
-  return sys.spawn<caf::detached>(embedder_behavior, std::move(impl), opts,
-                                  &metrics);
+  if (impl->blocks())
+    return sys.spawn<caf::detached>(embedder_behavior, std::move(impl), opts,
+                                    &metrics);
+  return sys.spawn(embedder_behavior, std::move(impl), opts, &metrics);
 }
 
 } // namespace engram

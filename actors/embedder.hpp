@@ -3,8 +3,8 @@
 // actor of the node. It micro-batches: requests that arrive within
 // `max_wait` (or while a batch is being embedded) are embedded together, up
 // to `batch_size` texts per call, which is what a model server wants and
-// costs the offline `hash` embedder nothing. Runs detached, because a
-// model-backed embedder blocks on HTTP.
+// costs the offline `hash` embedder nothing. Runs detached when the
+// embedder blocks (a model behind HTTP), as a scheduled actor otherwise.
 //
 //   (embed_atom, string_list) -> vector_list   one vector per text, in order
 //   (query_atom, string_list) -> vector_list   same, but never waits for

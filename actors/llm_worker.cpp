@@ -128,7 +128,10 @@ llm_worker_actor::behavior_type worker(worker_self self,
 llm_worker_actor spawn_llm_worker(caf::actor_system& sys,
                                   const provider_factory& make,
                                   metrics::registry& metrics) {
-  return sys.spawn<caf::detached>(worker, make, &metrics);
+  // Ask a throw-away instance whether this provider blocks.
+  if (make()->blocks())
+    return sys.spawn<caf::detached>(worker, make, &metrics);
+  return sys.spawn(worker, make, &metrics);
 }
 
 } // namespace engram

@@ -1,8 +1,9 @@
 #pragma once
 // A worker that runs language tasks (analysis, note rewrite, entity
-// creation) through an llm_provider. Workers run detached: a model-backed
-// provider blocks on HTTP, and that must never hold a scheduler thread. The
-// node spawns `pipeline.workers` of them; user actors spread their jobs over
+// creation) through an llm_provider. Workers of a blocking provider (a
+// model behind HTTP) run detached, so a slow call never holds a scheduler
+// thread; workers of a CPU-only provider (rules) are scheduled actors,
+// because a detached actor pays a thread wake-up per message. The node spawns `pipeline.workers` of them; user actors spread their jobs over
 // them and keep the durable queues themselves, so a worker holds no state
 // beyond its provider.
 //
@@ -37,7 +38,8 @@ using llm_worker_actor = caf::typed_actor<
 using provider_factory
   = std::function<std::unique_ptr<providers::llm_provider>()>;
 
-/// Spawns one detached worker owning a provider made by `make`.
+/// Spawns one worker owning a provider made by `make` (detached when the
+/// provider blocks()).
 llm_worker_actor spawn_llm_worker(caf::actor_system& sys,
                                   const provider_factory& make,
                                   metrics::registry& metrics);

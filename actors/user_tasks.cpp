@@ -196,45 +196,76 @@ void release_slot(user_self self, const note_slot& slot) {
   mark_ready_slot(self, slot);
 }
 
+namespace {
+
+// Starts the next ready analysis; false when none is ready.
+bool start_analysis(user_self self) {
+  auto& st = self->state;
+  while (!st.ready_sessions.empty()) {
+    auto s = std::move(st.ready_sessions.front());
+    st.ready_sessions.pop_front();
+    st.ready_session_set.erase(s);
+    auto q = st.analysis_q.find(s);
+    if (q == st.analysis_q.end() || q->second.empty()
+        || st.analysis_busy.count(s))
+      continue;
+    auto id = q->second.begin()->second;
+    q->second.erase(q->second.begin());
+    if (q->second.empty())
+      st.analysis_q.erase(q);
+    st.analysis_busy.insert(s);
+    run_analysis(self, id);
+    return true;
+  }
+  return false;
+}
+
+bool start_note_update(user_self self) {
+  auto& st = self->state;
+  while (!st.ready_slots.empty()) {
+    auto slot = std::move(st.ready_slots.front());
+    st.ready_slots.pop_front();
+    st.ready_slot_set.erase(slot);
+    auto q = st.update_q.find(slot);
+    if (q == st.update_q.end() || q->second.empty()
+        || st.update_busy.count(slot))
+      continue;
+    st.update_busy.insert(slot);
+    run_note_updates(self, slot);
+    return true;
+  }
+  return false;
+}
+
+bool start_creation(user_self self) {
+  auto& st = self->state;
+  if (st.creation_q.empty())
+    return false;
+  auto id = st.creation_q.front();
+  st.creation_q.pop_front();
+  run_creation(self, id);
+  return true;
+}
+
+} // namespace
+
+// The three queues take turns for the free running places, so a flood of
+// turns cannot starve the note updates their analyses created (or the
+// other way round).
 void pump(user_self self) {
   auto& st = self->state;
   auto limit = std::max<std::size_t>(1, st.ctx.pipeline.max_running_per_user);
-  for (bool progress = true; progress && st.running < limit;) {
-    progress = false;
-    if (!st.ready_sessions.empty()) {
-      progress = true;
-      auto s = std::move(st.ready_sessions.front());
-      st.ready_sessions.pop_front();
-      st.ready_session_set.erase(s);
-      auto q = st.analysis_q.find(s);
-      if (q != st.analysis_q.end() && !q->second.empty()
-          && !st.analysis_busy.count(s)) {
-        auto id = q->second.begin()->second;
-        q->second.erase(q->second.begin());
-        if (q->second.empty())
-          st.analysis_q.erase(q);
-        st.analysis_busy.insert(s);
-        run_analysis(self, id);
-      }
-    }
-    if (st.running < limit && !st.ready_slots.empty()) {
-      progress = true;
-      auto slot = std::move(st.ready_slots.front());
-      st.ready_slots.pop_front();
-      st.ready_slot_set.erase(slot);
-      auto q = st.update_q.find(slot);
-      if (q != st.update_q.end() && !q->second.empty()
-          && !st.update_busy.count(slot)) {
-        st.update_busy.insert(slot);
-        run_note_updates(self, slot);
-      }
-    }
-    if (st.running < limit && !st.creation_q.empty()) {
-      progress = true;
-      auto id = st.creation_q.front();
-      st.creation_q.pop_front();
-      run_creation(self, id);
-    }
+  using starter = bool (*)(user_self);
+  static constexpr starter starters[] = {start_note_update, start_creation,
+                                         start_analysis};
+  constexpr std::size_t n = sizeof(starters) / sizeof(starters[0]);
+  std::size_t idle_in_a_row = 0;
+  while (st.running < limit && idle_in_a_row < n) {
+    auto which = st.next_queue++ % n;
+    if (starters[which](self))
+      idle_in_a_row = 0;
+    else
+      ++idle_in_a_row;
   }
 }
 

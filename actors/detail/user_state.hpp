@@ -91,6 +91,7 @@ struct user_state {
   std::deque<note_slot> ready_slots;
   std::set<note_slot> ready_slot_set;
   std::size_t running = 0;
+  std::size_t next_queue = 0; // round-robin over the three queues
 
   // Documents to embed, those in the current embedding call, the index.
   std::map<std::string, dirty_doc> dirty;

@@ -17,6 +17,8 @@ class embedder {
 public:
   virtual ~embedder() = default;
   virtual std::string name() const = 0;
+  /// Whether embed() may block (network I/O); see llm_provider::blocks().
+  virtual bool blocks() const { return true; }
   /// Dimension of every vector this embedder returns.
   virtual std::size_t dim() const = 0;
   /// One vector per text, in order; each L2-normalised (a text with no

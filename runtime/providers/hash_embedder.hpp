@@ -40,6 +40,9 @@ public:
   /// "hash".
   std::string name() const override;
 
+  /// false: pure computation, safe on a scheduler thread.
+  bool blocks() const override { return false; }
+
   std::size_t dim() const override;
 
   /// One unit vector per text, in order; the zero vector for a text without

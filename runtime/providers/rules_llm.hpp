@@ -42,6 +42,9 @@ public:
   /// "rules".
   std::string name() const override;
 
+  /// false: pure computation, safe on a scheduler thread.
+  bool blocks() const override { return false; }
+
   /// Updates for known entities the turn mentions by title or alias, and
   /// creations for names the turn introduces ("a girl named Kenta").
   /// Never fails; an empty text gives an empty result.
