@@ -4,6 +4,10 @@
 #include <vector>
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "messages/errors.hpp"
+#include "runtime/http/error_body.hpp"
 
 namespace engram {
 
@@ -71,6 +75,26 @@ void passivate(router_self self, const std::string& user) {
       });
 }
 
+// A user actor ended without the handshake (a bug or an exception): forget
+// it, so the next call starts a fresh one, and fail the calls it held. Any
+// other exit (the node stopping) ends the router too.
+void on_exit(router_self self, caf::exit_msg& msg) {
+  auto& users = self->state.users;
+  for (auto it = users.begin(); it != users.end(); ++it) {
+    if (it->second.handle.address() != msg.source)
+      continue;
+    spdlog::error("event=user_actor_died user={} reason=\"{}\"", it->first,
+                  caf::to_string(msg.reason));
+    auto r = http::error_response(
+      make_error(ec::unavailable, "the user's actor stopped; retry"));
+    for (auto& q : it->second.queue)
+      q.rp.deliver(api_reply{static_cast<uint16_t>(r.status), r.body});
+    users.erase(it);
+    return;
+  }
+  self->quit(msg.reason);
+}
+
 void sweep(router_self self) {
   auto now = std::chrono::steady_clock::now();
   std::vector<std::string> idle;
@@ -86,6 +110,7 @@ router_actor::behavior_type router(router_self self, user_context ctx,
                                    router_options opts) {
   self->state.ctx = std::move(ctx);
   self->state.opts = opts;
+  self->set_exit_handler([self](caf::exit_msg& msg) { on_exit(self, msg); });
   self->delayed_send(self, opts.user_idle / 2, idle_atom::value);
   return {
     [self](call_atom, api_call& call) -> caf::result<api_reply> {

@@ -248,14 +248,19 @@ user_actor::behavior_type user_behavior(user_self self, std::string user,
   self->state.user = std::move(user);
   self->state.ctx = std::move(ctx);
   if (auto err = load_all(self)) {
+    // Stay up and answer every call with the reason; the router passivates
+    // this actor like any idle one, and the next call tries again.
     spdlog::error("event=user_load_failed user={} error=\"{}\"",
                   self->state.user, message_of(err));
-    self->quit(err);
     return {
       [err](call_atom, api_call&) -> caf::result<api_reply> {
+        // e.g. a damaged record: storage_failure (500) naming it
         return error_reply(err);
       },
-      [](idle_atom) { return true; },
+      [self](idle_atom) {
+        self->quit();
+        return true;
+      },
       [](pump_atom) {},
       [](retry_atom, std::string&) {},
       [](timeout_atom, uint64_t) {},

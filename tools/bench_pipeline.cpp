@@ -7,7 +7,8 @@
 //              end-to-end and applied turns/s;
 //   freshness  open-loop turns + read-your-writes searches (min_seq):
 //              ack -> fresh answer latency;
-//   search     load, wait until applied, then random search latency.
+//   search     load, wait until applied, then random search latency;
+//   baseline   GET /healthz and GET of an entity: the node's request ceiling.
 // The helpers live in tools/bench_pipeline/.
 
 #include <csignal>
@@ -40,6 +41,11 @@ mentions two distinct of those titles (whole words) plus a unique marker word
 ("zq..."), in a session of its own per connection ("bp-<run id>-<conn>",
 turn numbers 1, 2, ...).
 
+All turn writers (and the baseline's GETs) are async connections multiplexed
+on --client-threads io threads (default 1), so the client needs little CPU
+next to the node it measures; every report shows the client's own CPU time
+(user+sys) per wall second as "client CPU ... cores" (2.0 = two cores busy).
+
 Scenarios (--scenario):
   ack        C connections, one request outstanding each, post turns as fast
              as the node acknowledges them for --seconds after --warmup.
@@ -67,7 +73,14 @@ Scenarios (--scenario):
   search     posts --load-turns turns, waits until applied, then --connections
              closed-loop searchers send random queries (a title; a turn's
              marker in its session; filler words in a session) for --seconds
-             after --warmup: searches/s and latency.
+             after --warmup: searches/s and latency (one thread per searcher).
+  baseline   the node's own request ceiling, to compare acked turns/s with:
+             closed loop on C connections, --warmup + --seconds each, first
+             GET /healthz (answered by the gateway, no actors), then
+             GET /v1/users/{user}/entities/e0 (gateway -> bridge -> router ->
+             user actor and back, no disk write), one after the other in the
+             same process against the same node. Reports requests/s, latency
+             p50/p99/max, errors and client CPU per phase. --rate is ignored.
 
 Progress goes to stderr once a second (rate so far, queue backlog). The
 results are a table on stdout; with --json the table goes to stderr and stdout
@@ -79,6 +92,7 @@ still prints the results so far.
 
 Examples:
   engram-bench-pipeline --spawn build/release/engramd --scenario ack
+  engram-bench-pipeline --spawn build/release/engramd --scenario baseline --seconds 8
   engram-bench-pipeline --url http://127.0.0.1:8700 --scenario pipeline --seconds 30
   engram-bench-pipeline --spawn build/release/engramd --scenario freshness --rate 500 \
       --node-arg=--set --node-arg=storage.sync=false --json
@@ -89,8 +103,9 @@ void on_sigint(int) {
 }
 
 void add_flags(CLI::App& app, options& o) {
-  app.add_option("--scenario", o.scenario, "ack | pipeline | freshness | search")
-    ->check(CLI::IsMember({"ack", "pipeline", "freshness", "search"}))
+  app.add_option("--scenario", o.scenario,
+                 "ack | pipeline | freshness | search | baseline")
+    ->check(CLI::IsMember({"ack", "pipeline", "freshness", "search", "baseline"}))
     ->capture_default_str();
   auto url = app.add_option("--url", o.url, "a running node, http://HOST:PORT");
   auto spawn = app.add_option("--spawn", o.spawn,
@@ -106,8 +121,12 @@ void add_flags(CLI::App& app, options& o) {
   app.add_option("--entities", o.entities, "entities created before the run (>= 2)")
     ->check(CLI::Range(2, 1000000))->capture_default_str();
   app.add_option("-c,--connections", o.connections,
-                 "keep-alive connections posting turns (search: searching)")
+                 "keep-alive connections posting turns "
+                 "(search: searching, baseline: sending GETs)")
     ->check(CLI::Range(1, 4096))->capture_default_str();
+  app.add_option("--client-threads", o.client_threads,
+                 "io threads multiplexing the load connections")
+    ->check(CLI::Range(1, 64))->capture_default_str();
   app.add_option("--seconds", o.seconds, "measured duration after the warm-up")
     ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--warmup", o.warmup, "warm-up before measuring, seconds")
@@ -143,6 +162,7 @@ json::object config_of(const options& o) {
                  {"entities", o.entities}, {"connections", o.connections},
                  {"seconds", o.seconds},   {"warmup", o.warmup},
                  {"rate", o.rate},         {"seed", o.seed},
+                 {"client_threads", o.client_threads},
                  {"node", o.spawn.empty() ? o.url : "spawned " + o.spawn}};
   if (o.scenario == "freshness") {
     c["sample_every"] = o.sample_every;
@@ -164,6 +184,7 @@ int run_scenario(const options& o) {
   if (!create_entities(o, w, rep))
     return 1;
   int rc = o.scenario == "ack"        ? run_ack(o, w, rep)
+           : o.scenario == "baseline" ? run_baseline(o, w, rep)
            : o.scenario == "pipeline" ? run_pipeline(o, w, rep)
            : o.scenario == "freshness" ? run_freshness(o, w, rep)
                                        : run_search(o, w, rep);

@@ -1,9 +1,8 @@
 #include "tools/bench_pipeline/http_client.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
 namespace engram::bench {
@@ -51,60 +50,18 @@ bool parse_url(const std::string& url, endpoint& out) {
   }
 }
 
-http_client::http_client(endpoint ep) : ep_(std::move(ep)), stream_(ioc_) {}
-
-void http_client::drop() {
-  error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.close();
-  buffer_.clear();
-  connected_ = false;
-}
-
-bool http_client::ensure_connected(std::string& error) {
-  if (connected_)
-    return true;
-  error_code ec;
-  auto addr = asio::ip::make_address(ep_.host, ec);
-  tcp::endpoint target;
-  if (!ec) {
-    target = tcp::endpoint(addr, ep_.port);
-  } else {
-    tcp::resolver resolver(ioc_);
-    auto found = resolver.resolve(ep_.host, std::to_string(ep_.port), ec);
-    if (ec || found.empty()) {
-      error = "resolve " + ep_.host + ": " + ec.message();
-      return false;
-    }
-    target = *found.begin();
-  }
-  ec = asio::error::would_block;
-  stream_.async_connect(target, [&](error_code e) { ec = e; });
-  ioc_.restart();
-  ioc_.run();
-  if (ec) {
-    error = "connect: " + ec.message();
-    stream_.close();
-    return false;
-  }
-  stream_.socket().set_option(tcp::no_delay(true), ec);
-  connected_ = true;
-  ++connects_;
-  return true;
-}
-
-std::string http_client::build_request(http::verb method, const std::string& target,
-                                       const std::string& body) {
+std::string format_request(const endpoint& ep, http::verb method,
+                           const std::string& target, const std::string& body) {
   std::string wire;
   wire.reserve(256 + body.size());
   wire += std::string(http::to_string(method));
   wire += ' ';
   wire += target;
   wire += " HTTP/1.1\r\nHost: ";
-  wire += ep_.host;
+  wire += ep.host;
   wire += "\r\nConnection: keep-alive\r\n";
-  if (!ep_.api_key.empty())
-    wire += "Authorization: Bearer " + ep_.api_key + "\r\n";
+  if (!ep.api_key.empty())
+    wire += "Authorization: Bearer " + ep.api_key + "\r\n";
   if (!body.empty())
     wire += "Content-Type: application/json\r\n";
   if (!body.empty() || method == http::verb::post || method == http::verb::put
@@ -115,59 +72,125 @@ std::string http_client::build_request(http::verb method, const std::string& tar
   return wire;
 }
 
-// One write + one read on a connected stream; false on any transport error
-// (out.error set, connection dropped).
-bool http_client::exchange(const std::string& wire, http_result& out) {
-  error_code ec = asio::error::would_block;
-  asio::async_write(stream_, asio::buffer(wire),
-                    [&](error_code e, std::size_t) { ec = e; });
-  ioc_.restart();
-  ioc_.run();
-  if (ec) {
-    out.error = "write: " + ec.message();
-    out.timed_out = ec == beast::error::timeout;
+// --- async_conn -------------------------------------------------------------
+
+async_conn::async_conn(asio::io_context& ioc, endpoint ep)
+  : ep_(std::move(ep)), stream_(ioc) {}
+
+void async_conn::send(std::string wire, std::chrono::milliseconds timeout,
+                      handler done) {
+  wire_ = std::move(wire);
+  done_ = std::move(done);
+  deadline_ = steady::now() + timeout;
+  attempt_ = 0;
+  attempt();
+}
+
+bool async_conn::resolve(std::string& error) {
+  if (target_)
+    return true;
+  error_code ec;
+  auto addr = asio::ip::make_address(ep_.host, ec);
+  if (!ec) {
+    target_ = tcp::endpoint(addr, ep_.port);
+    return true;
+  }
+  tcp::resolver resolver(stream_.get_executor());
+  auto found = resolver.resolve(ep_.host, std::to_string(ep_.port), ec);
+  if (ec || found.empty()) {
+    error = "resolve " + ep_.host + ": " + ec.message();
     return false;
   }
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(max_response_bytes);
-  ec = asio::error::would_block;
-  http::async_read(stream_, buffer_, parser,
-                   [&](error_code e, std::size_t) { ec = e; });
-  ioc_.restart();
-  ioc_.run();
-  if (ec) {
-    out.error = "read: " + ec.message();
-    out.timed_out = ec == beast::error::timeout;
-    return false;
-  }
-  auto res = parser.release();
-  out.status = static_cast<int>(res.result_int());
-  out.body = std::move(res.body());
-  if (!res.keep_alive())
-    drop();
+  target_ = *found.begin();
   return true;
 }
+
+void async_conn::attempt() {
+  out_ = {};
+  reused_ = connected_;
+  stream_.expires_after(remaining(deadline_));
+  if (connected_)
+    return write_request();
+  if (!resolve(out_.error)) // completes later: never re-enter the caller
+    return asio::post(stream_.get_executor(), [this] { finish(); });
+  stream_.async_connect(*target_, [this](error_code ec) {
+    if (!ec) {
+      stream_.socket().set_option(tcp::no_delay(true), ec);
+      connected_ = true;
+      ++connects_;
+      return write_request();
+    }
+    out_.error = "connect: " + ec.message();
+    out_.timed_out = ec == beast::error::timeout;
+    stream_.close();
+    finish();
+  });
+}
+
+void async_conn::write_request() {
+  asio::async_write(stream_, asio::buffer(wire_),
+                    [this](error_code ec, std::size_t) { on_write(ec); });
+}
+
+void async_conn::on_write(error_code ec) {
+  if (ec)
+    return fail("write", ec);
+  parser_.emplace();
+  parser_->body_limit(max_response_bytes);
+  http::async_read(stream_, buffer_, *parser_,
+                   [this](error_code e, std::size_t) { on_read(e); });
+}
+
+void async_conn::on_read(error_code ec) {
+  if (ec)
+    return fail("read", ec);
+  auto res = parser_->release();
+  out_.status = static_cast<int>(res.result_int());
+  out_.body = std::move(res.body());
+  if (!res.keep_alive())
+    drop();
+  finish();
+}
+
+// A keep-alive connection the node closed while idle fails on first use:
+// retry once on a fresh connection before reporting the error.
+void async_conn::fail(const char* what, error_code ec) {
+  out_.error = std::string(what) + ": " + ec.message();
+  out_.timed_out = ec == beast::error::timeout;
+  drop();
+  if (reused_ && attempt_ == 0 && !out_.timed_out && steady::now() < deadline_) {
+    ++attempt_;
+    return attempt();
+  }
+  finish();
+}
+
+void async_conn::finish() {
+  auto done = std::move(done_);
+  done_ = nullptr;
+  done(std::move(out_));
+}
+
+void async_conn::drop() {
+  error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.close();
+  buffer_.clear();
+  connected_ = false;
+}
+
+// --- http_client ------------------------------------------------------------
+
+http_client::http_client(endpoint ep) : conn_(ioc_, std::move(ep)) {}
 
 http_result http_client::request(http::verb method, const std::string& target,
                                  const std::string& body,
                                  std::chrono::milliseconds timeout) {
-  auto deadline = steady::now() + timeout;
-  auto wire = build_request(method, target, body);
   http_result out;
-  // A keep-alive connection the node closed while idle fails on first use:
-  // retry once on a fresh connection before reporting the error.
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    bool reused = connected_;
-    stream_.expires_after(remaining(deadline));
-    if (!ensure_connected(out.error))
-      return out;
-    stream_.expires_after(remaining(deadline));
-    if (exchange(wire, out))
-      return out;
-    drop();
-    if (!reused || out.timed_out || steady::now() >= deadline)
-      break;
-  }
+  conn_.send(format_request(conn_.where(), method, target, body), timeout,
+             [&out](http_result&& r) { out = std::move(r); });
+  ioc_.restart();
+  ioc_.run();
   return out;
 }
 

@@ -1,15 +1,19 @@
 #pragma once
 // The turn writers: C connections posting turns, closed-loop (one request
 // outstanding per connection, as fast as the node answers) or open-loop at
-// a global rate (connection c sends its k-th turn at t0 + (k*C + c)/rate).
+// a global rate (the i-th turn is due at t0 + i/rate and goes to the
+// longest-idle connection; when all are busy it waits and the delay is
+// reported as lag). Every connection is an async state machine; all of them
+// are multiplexed on --client-threads io_contexts (default one), each run
+// by one thread, so the client costs little CPU next to the node under test.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "tools/bench_pipeline/http_client.hpp"
@@ -24,6 +28,19 @@ using steady = std::chrono::steady_clock;
 std::atomic<bool>& interrupted();
 
 double seconds_between(steady::time_point a, steady::time_point b);
+
+/// This process's CPU time (user + sys, all threads) per wall second since
+/// construction or reset(): 1.0 = one core busy.
+class cpu_meter {
+public:
+  cpu_meter() { reset(); }
+  void reset();
+  double cores() const;
+
+private:
+  double cpu0_ = 0;
+  steady::time_point t0_;
+};
 
 /// Collects the first few error descriptions of a run.
 class error_log {
@@ -44,6 +61,10 @@ struct load_config {
   uint64_t max_turns = 0;  // stop after this many posts in total; 0 = no limit
   uint32_t seed = 42;
   std::chrono::milliseconds timeout{30000};
+  std::size_t threads = 1; // io threads the connections are spread over
+  // Non-empty: every request is GET get_target expecting 200 (the baseline
+  // scenario) instead of a turn post expecting 202; no on_ack calls.
+  std::string get_target;
 };
 
 /// One acknowledged turn, handed to the on_ack callback (freshness).
@@ -66,7 +87,7 @@ public:
 
   /// Starts the writers; the warm-up starts now (t0()).
   void start();
-  /// Waits for every writer to finish.
+  /// Waits for every writer to finish (on_ack runs on the io threads).
   void join();
 
   steady::time_point t0() const { return t0_; }
@@ -84,23 +105,28 @@ public:
   // Valid after join().
   latency_samples latency;   // send -> 202, turns sent in the window
   double max_lag_ms = 0;     // open loop: worst delay behind the schedule
+  double cpu_cores = 0;      // client CPU per wall second, start() -> join()
   const error_log& error_bodies() const { return errors_log_; }
 
 private:
-  void writer(std::size_t conn);
-  bool next_slot(uint64_t k, std::size_t conn, double& lag_ms);
-  void record(std::size_t conn, uint64_t turn, const turn_text& t,
-              const http_result& r, steady::time_point sent,
-              latency_samples& lat);
+  struct writer;
+  struct shard;
+  bool claim();
+  bool more_closed();
+  void send(writer& w);
+  void done(writer& w, http_result&& r);
+  void tick(shard& sh);
+  steady::time_point slot_time(const shard& sh) const;
+  void record(writer& w, const http_result& r);
 
   endpoint ep_;
   const workload& w_;
   load_config cfg_;
   ack_callback on_ack_;
   steady::time_point t0_;
-  std::vector<std::thread> threads_;
+  std::vector<std::unique_ptr<shard>> shards_;
   std::atomic<uint64_t> claimed_{0};
-  std::mutex merge_mu_;
+  cpu_meter cpu_;
   error_log errors_log_;
 };
 

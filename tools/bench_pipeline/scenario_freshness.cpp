@@ -1,14 +1,17 @@
 // Scenario `freshness`: open-loop turns at --rate; after each sampled 202 a
-// separate pool of search connections asks for the turn's marker word with
-// min_seq = the turn's seq and measures ack -> answer.
+// separate pool of async search connections (one io thread) asks for the
+// turn's marker word with min_seq = the turn's seq and measures
+// ack -> answer.
 
 #include <algorithm>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <memory>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -19,6 +22,8 @@
 
 namespace engram::bench {
 
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
 namespace json = boost::json;
 
 namespace {
@@ -52,49 +57,8 @@ search_answer parse_search(const std::string& body) {
   return a;
 }
 
-// Jobs handed from the writers to the searchers.
-class job_queue {
-public:
-  void push(ack_info a) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      q_.push_back(std::move(a));
-      max_depth_ = std::max(max_depth_, q_.size());
-    }
-    cv_.notify_one();
-  }
-  bool pop(ack_info& out) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !q_.empty() || closed_; });
-    if (q_.empty())
-      return false;
-    out = std::move(q_.front());
-    q_.pop_front();
-    return true;
-  }
-  void close() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      closed_ = true;
-    }
-    cv_.notify_all();
-  }
-  std::size_t max_depth() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return max_depth_;
-  }
-
-private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<ack_info> q_;
-  std::size_t max_depth_ = 0;
-  bool closed_ = false;
-};
-
 struct fresh_results {
-  std::mutex mu;
-  latency_samples freshness; // ack -> answer
+  latency_samples freshness; // written by the search thread only // ack -> answer
   latency_samples waited;    // ack -> search sent (searcher pool delay)
   std::atomic<uint64_t> searched{0};
   std::atomic<uint64_t> stale{0};
@@ -137,26 +101,87 @@ void check_answer(const ack_info& a, const http_result& r,
     ++res.found;
 }
 
-void searcher(const options& o, const workload& w, job_queue& jobs,
-              fresh_results& res) {
-  http_client client(o.ep);
-  latency_samples fresh, waited;
-  auto target = w.search_target();
-  auto timeout = std::chrono::milliseconds(o.wait_ms + 10000);
-  ack_info a;
-  while (jobs.pop(a)) {
-    auto sent = steady::now();
-    auto r = client.post(target, search_body(w, a, o.wait_ms, o.k), timeout);
-    auto done = steady::now();
-    waited.add(std::chrono::duration<double, std::micro>(sent - a.acked).count());
-    if (r.status == 200)
-      fresh.add(std::chrono::duration<double, std::micro>(done - a.acked).count());
-    check_answer(a, r, res);
+// The search connections, multiplexed on one io_context run by one thread.
+// Acks are posted to it from the writers and go to the longest-idle
+// connection, or wait in a queue while every connection is busy.
+class search_pool {
+public:
+  search_pool(const options& o, const workload& w, fresh_results& res)
+    : o_(o), w_(w), res_(res), guard_(ioc_.get_executor()) {
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, o.search_connections); ++i) {
+      conns_.push_back(std::make_unique<conn>(ioc_, o.ep));
+      idle_.push_back(conns_.back().get());
+    }
+    thread_ = std::thread([this] { ioc_.run(); });
   }
-  std::lock_guard<std::mutex> lock(res.mu);
-  res.freshness.merge(fresh);
-  res.waited.merge(waited);
-}
+  ~search_pool() { close(); }
+
+  /// Thread-safe: searches for the turn of `a` as soon as a connection is free.
+  void push(ack_info a) {
+    asio::post(ioc_, [this, a = std::move(a)]() mutable { submit(std::move(a)); });
+  }
+  /// Waits until every pushed search has been answered.
+  void close() {
+    guard_.reset();
+    if (thread_.joinable())
+      thread_.join();
+  }
+  /// Most searches waiting for a connection at once (valid after close()).
+  std::size_t max_depth() const { return max_depth_; }
+
+private:
+  struct conn {
+    conn(asio::io_context& ioc, const endpoint& ep) : http(ioc, ep) {}
+    async_conn http;
+    ack_info job;
+    steady::time_point sent;
+  };
+
+  void submit(ack_info a) {
+    if (idle_.empty()) {
+      pending_.push_back(std::move(a));
+      max_depth_ = std::max(max_depth_, pending_.size());
+      return;
+    }
+    conn* c = idle_.front();
+    idle_.pop_front();
+    send(*c, std::move(a));
+  }
+
+  void send(conn& c, ack_info a) {
+    c.job = std::move(a);
+    c.sent = steady::now();
+    auto wire = format_request(o_.ep, http::verb::post, w_.search_target(),
+                               search_body(w_, c.job, o_.wait_ms, o_.k));
+    c.http.send(std::move(wire), std::chrono::milliseconds(o_.wait_ms + 10000),
+                [this, &c](http_result&& r) { done(c, r); });
+  }
+
+  void done(conn& c, const http_result& r) {
+    using micros = std::chrono::duration<double, std::micro>;
+    auto now = steady::now();
+    res_.waited.add(micros(c.sent - c.job.acked).count());
+    if (r.status == 200)
+      res_.freshness.add(micros(now - c.job.acked).count());
+    check_answer(c.job, r, res_);
+    if (pending_.empty())
+      return idle_.push_back(&c);
+    auto next = std::move(pending_.front());
+    pending_.pop_front();
+    send(c, std::move(next));
+  }
+
+  const options& o_;
+  const workload& w_;
+  fresh_results& res_;
+  asio::io_context ioc_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  std::vector<std::unique_ptr<conn>> conns_;
+  std::deque<conn*> idle_;
+  std::deque<ack_info> pending_;
+  std::size_t max_depth_ = 0;
+  std::thread thread_;
+};
 
 void add_fresh_results(const options& o, fresh_results& res, std::size_t depth,
                        report& rep) {
@@ -182,17 +207,15 @@ int run_freshness(const options& o, const workload& w, report& rep) {
   if (lo.rate <= 0)
     lo.rate = 500;
   auto cfg = make_load_config(lo);
-  job_queue jobs;
   fresh_results res;
+  search_pool pool(lo, w, res);
   auto sampled = std::make_shared<std::atomic<uint64_t>>(0);
   std::size_t every = std::max<std::size_t>(1, lo.sample_every);
-  turn_load l(lo.ep, w, cfg, [&jobs, sampled, every](const ack_info& a) {
+  turn_load l(lo.ep, w, cfg, [&pool, sampled, every](const ack_info& a) {
     if (a.in_window && sampled->fetch_add(1) % every == 0)
-      jobs.push(a);
+      pool.push(a);
   });
-  std::vector<std::thread> searchers;
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, lo.search_connections); ++i)
-    searchers.emplace_back([&] { searcher(lo, w, jobs, res); });
+  cpu_meter cpu;
   queue_sampler qs(lo.ep, steady::now());
   std::string err;
   bool have_q = qs.start(std::chrono::milliseconds(500), err);
@@ -211,15 +234,16 @@ int run_freshness(const options& o, const workload& w, report& rep) {
   });
   l.join();
   auto finished = steady::now();
-  jobs.close();
-  for (auto& t : searchers)
-    t.join();
+  pool.close();
+  double cpu_cores = cpu.cores();
   p.stop();
   qs.stop();
 
   double rate = add_load_results(lo, l, finished, rep);
   (void)rate;
-  add_fresh_results(lo, res, jobs.max_depth(), rep);
+  add_fresh_results(lo, res, pool.max_depth(), rep);
+  rep.add("client_cpu_cores_total", "client CPU incl. searches (user+sys / wall)",
+          cpu_cores, "cores");
   double p99 = res.freshness.percentile(99) / 1000.0;
   rep.goal("freshness_p99", "freshness p99 <= 200 ms at 500 turns/s, nothing stale (got " +
                               std::to_string(std::llround(p99)) + " ms at " +

@@ -1,5 +1,6 @@
-// Scenarios `ack` (how fast turns are acknowledged) and `pipeline` (whether
-// the background pipeline keeps up, end to end).
+// Scenarios `ack` (how fast turns are acknowledged), `pipeline` (whether
+// the background pipeline keeps up, end to end) and `baseline` (the node's
+// own request ceiling: GET /healthz and GET of an entity, closed loop).
 
 #include <algorithm>
 #include <cmath>
@@ -33,16 +34,17 @@ std::string backlog_text(const queue_sampler* qs) {
 }
 
 std::function<std::string(double)> load_line(const turn_load& l,
-                                             const queue_sampler* qs) {
+                                             const queue_sampler* qs,
+                                             const char* noun = "acked") {
   auto prev = std::make_shared<uint64_t>(0);
-  return [&l, qs, prev](double t) {
+  return [&l, qs, prev, noun](double t) {
     uint64_t a = l.acked.load();
     uint64_t d = a - *prev;
     *prev = a;
     char buf[200];
     std::snprintf(buf, sizeof buf,
-                  "[%6.1fs] %s acked %llu (%llu/s last 1s, %.0f/s overall) errors %llu ",
-                  t, phase_of(l), ull(a), ull(d), t > 0 ? double(a) / t : 0.0,
+                  "[%6.1fs] %s %s %llu (%llu/s last 1s, %.0f/s overall) errors %llu ",
+                  t, phase_of(l), noun, ull(a), ull(d), t > 0 ? double(a) / t : 0.0,
                   ull(l.errors.load()));
     return buf + backlog_text(qs);
   };
@@ -134,6 +136,7 @@ load_config make_load_config(const options& o) {
   c.rate = o.rate;
   c.seed = o.seed;
   c.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000));
+  c.threads = o.client_threads;
   return c;
 }
 
@@ -149,6 +152,7 @@ double add_load_results(const options& o, turn_load& l, steady::time_point finis
   double win = window_seconds(l, finished);
   double rate = double(l.acked_window.load()) / win;
   rep.add("connections", "connections", o.connections);
+  rep.add("client_threads", "client io threads", o.client_threads);
   rep.add("mode", "mode", o.rate > 0 ? "open loop" : "closed loop");
   if (o.rate > 0)
     rep.add("target_rate", "target rate", o.rate, "turns/s");
@@ -160,6 +164,8 @@ double add_load_results(const options& o, turn_load& l, steady::time_point finis
   rep.add_latency("ack_latency", "ack latency", l.latency);
   if (o.rate > 0)
     rep.add("max_schedule_lag_ms", "worst lag behind schedule", l.max_lag_ms, "ms");
+  rep.add("client_cpu_cores", "client CPU (user+sys / wall, whole load)", l.cpu_cores,
+          "cores");
   for (auto& e : l.error_bodies().first())
     rep.note("error: " + e);
   return rate;
@@ -232,6 +238,46 @@ int run_pipeline(const options& o, const workload& w, report& rep) {
            e2e >= 1000 && bounded && drained);
   (void)applied;
   return l.acked_window ? 0 : 1;
+}
+
+// One closed-loop GET phase of the baseline; returns requests/s (window).
+static double baseline_phase(const options& o, const workload& w, const std::string& key,
+                             const std::string& label, const std::string& target,
+                             report& rep) {
+  auto cfg = make_load_config(o);
+  cfg.rate = 0;
+  cfg.get_target = target;
+  turn_load l(o.ep, w, cfg);
+  if (!o.quiet)
+    std::fprintf(stderr, "baseline %s: GET %s\n", key.c_str(), target.c_str());
+  l.start();
+  {
+    progress_printer p(!o.quiet, load_line(l, nullptr, "answered"));
+    l.join();
+  }
+  double rate = double(l.acked_window.load()) / window_seconds(l, steady::now());
+  rep.add(key + "_per_s", label + " requests/s", rate, "req/s");
+  rep.add(key + "_errors", label + " errors (non-200/transport)", l.errors.load());
+  rep.add_latency(key + "_latency", label + " latency", l.latency);
+  rep.add(key + "_client_cpu_cores", label + " client CPU (user+sys / wall)",
+          l.cpu_cores, "cores");
+  for (auto& e : l.error_bodies().first())
+    rep.note(key + " error: " + e);
+  return rate;
+}
+
+int run_baseline(const options& o, const workload& w, report& rep) {
+  rep.add("connections", "connections", o.connections);
+  rep.add("client_threads", "client io threads", o.client_threads);
+  double h = baseline_phase(o, w, "healthz", "GET /healthz", "/healthz", rep);
+  double e = 0;
+  if (!interrupted())
+    e = baseline_phase(o, w, "entity", "GET entity",
+                       w.entities_target() + "/" + workload::entity_id(0), rep);
+  rep.note("healthz is answered by the gateway alone; the entity GET is a full "
+           "gateway -> bridge -> router -> user actor round trip without a disk "
+           "write. Compare with the acked turns/s of scenario ack.");
+  return h > 0 && e > 0 ? 0 : 1;
 }
 
 } // namespace engram::bench

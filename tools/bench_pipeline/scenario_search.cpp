@@ -148,6 +148,7 @@ int run_search(const options& o, const workload& w, report& rep) {
   if (waited < 0)
     rep.note("the loaded turns were not applied within 60 s (answers may be partial)");
   search_stats st;
+  cpu_meter cpu;
   auto t0 = steady::now();
   std::vector<std::thread> workers;
   progress_printer p(!o.quiet, [&, prev = uint64_t(0)](double t) mutable {
@@ -163,6 +164,7 @@ int run_search(const options& o, const workload& w, report& rep) {
   for (auto& t : workers)
     t.join();
   p.stop();
+  double cpu_cores = cpu.cores();
   double win = std::max(1e-9, std::min(o.seconds, seconds_between(t0, steady::now()) - o.warmup));
   double qps = double(st.answered_window.load()) / win;
   rep.add("connections", "connections", o.connections);
@@ -173,6 +175,8 @@ int run_search(const options& o, const workload& w, report& rep) {
   double mean_hits = st.answered_window ? double(st.hits) / double(st.answered_window) : 0;
   rep.add("hits_mean", "mean hits per answer", mean_hits);
   rep.add_latency("search_latency", "search latency", st.latency);
+  rep.add("client_cpu_cores", "client CPU while searching (user+sys / wall)", cpu_cores,
+          "cores");
   for (auto& e : st.errs.first())
     rep.note(e);
   return 0;

@@ -1,5 +1,5 @@
 #pragma once
-// The four scenarios and what they share: options, entity setup and the
+// The five scenarios and what they share: options, entity setup and the
 // once-a-second progress line on stderr.
 
 #include <atomic>
@@ -32,6 +32,7 @@ struct options {
   bool json = false;
   bool quiet = false;
   double timeout_s = 30;
+  std::size_t client_threads = 1; // io threads multiplexing the connections
   // pipeline
   double drain_timeout_s = 300;
   // freshness
@@ -62,6 +63,7 @@ private:
 /// Each returns the process exit code (0 when the run completed, whether or
 /// not the goals were met) and fills `rep`.
 int run_ack(const options& o, const workload& w, report& rep);
+int run_baseline(const options& o, const workload& w, report& rep);
 int run_pipeline(const options& o, const workload& w, report& rep);
 int run_freshness(const options& o, const workload& w, report& rep);
 int run_search(const options& o, const workload& w, report& rep);
