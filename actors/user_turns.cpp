@@ -74,7 +74,7 @@ existing_turn(user_self self, const std::string& session, int64_t n) {
   auto& st = self->state;
   if (auto it = st.turns_in_write.find({session, n});
       it != st.turns_in_write.end())
-    return std::optional<turn_record>{it->second};
+    return std::optional<turn_record>{it->second.turn};
   auto raw = st.ctx.db->get(storage::column::turns,
                             storage::turn_key(st.user, session, n));
   if (!raw) {
@@ -86,6 +86,20 @@ existing_turn(user_self self, const std::string& session, int64_t n) {
   if (!t)
     return t.error();
   return std::optional<turn_record>{std::move(*t)};
+}
+
+// Forgets the in-write entry of (session, n), returning the resends that
+// waited for it.
+std::vector<reply_promise> take_resends(user_self self,
+                                        const std::string& session, int64_t n) {
+  auto& st = self->state;
+  std::vector<reply_promise> out;
+  if (auto it = st.turns_in_write.find({session, n});
+      it != st.turns_in_write.end()) {
+    out = std::move(it->second.resends);
+    st.turns_in_write.erase(it);
+  }
+  return out;
 }
 
 storage::mutation event_owner(user_self self, const turn_record& t) {
@@ -168,13 +182,19 @@ api_reply post_turn(user_self self, const api_call& call, reply_promise rp) {
   if (!prior)
     return error_reply(prior.error());
   if (*prior) {
-    if ((*prior)->text == f->text)
-      return duplicate_reply(self, **prior);
-    return error_reply(make_error(
-      ec::conflict,
-      "turn " + std::to_string(f->turn) + " of session " + session
-        + " already exists with a different text",
-      "text"));
+    if ((*prior)->text != f->text)
+      return error_reply(make_error(
+        ec::conflict,
+        "turn " + std::to_string(f->turn) + " of session " + session
+          + " already exists with a different text",
+        "text"));
+    // Not durable yet: answer when the original is.
+    if (auto it = st.turns_in_write.find({session, f->turn});
+        it != st.turns_in_write.end()) {
+      it->second.resends.push_back(rp);
+      return deferred();
+    }
+    return duplicate_reply(self, **prior);
   }
   auto now = now_ms();
   turn_record turn;
@@ -200,12 +220,14 @@ api_reply post_turn(user_self self, const api_call& call, reply_promise rp) {
   turn.open_tasks = static_cast<uint32_t>(tasks.size());
   m.push_back(put_turn(self, turn));
   m.push_back(event_owner(self, turn));
-  st.turns_in_write[{session, turn.turn}] = turn;
+  st.turns_in_write[{session, turn.turn}] = {turn, {}};
   journal_write(
     self, std::move(m),
     [self, turn, tasks, rp](uint64_t seq) mutable {
       auto& st = self->state;
-      st.turns_in_write.erase({turn.session, turn.turn});
+      auto resends = take_resends(self, turn.session, turn.turn);
+      for (auto& r : resends)
+        r.deliver(duplicate_reply(self, turn));
       if (turn.status != storage::turn_status::applied)
         st.open_turns[turn.event_id] = turn;
       for (auto& t : tasks)
@@ -218,7 +240,8 @@ api_reply post_turn(user_self self, const api_call& call, reply_promise rp) {
                                   {"duplicate", false}}));
     },
     [self, session, n = turn.turn, rp](const caf::error& err) mutable {
-      self->state.turns_in_write.erase({session, n});
+      for (auto& r : take_resends(self, session, n))
+        r.deliver(error_reply(err));
       rp.deliver(error_reply(err));
     });
   return deferred();

@@ -72,8 +72,14 @@ struct user_state {
   std::map<note_slot, note_record> notes;
   std::map<std::string, std::set<std::string>> sessions_of;
 
-  // Turns handed to the journal but not yet acknowledged (duplicate check).
-  std::map<std::pair<std::string, int64_t>, turn_record> turns_in_write;
+  // Turns handed to the journal but not yet acknowledged (duplicate check),
+  // with the resends that arrived meanwhile: they are answered only once
+  // the original is durable.
+  struct turn_in_write {
+    turn_record turn;
+    std::vector<caf::typed_response_promise<api_reply>> resends;
+  };
+  std::map<std::pair<std::string, int64_t>, turn_in_write> turns_in_write;
   // Turns with open tasks, by event id (mirror of their records).
   std::map<std::string, turn_record> open_turns;
 

@@ -12,8 +12,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -869,4 +871,50 @@ TEST_CASE("a task that keeps failing ends failed with its error, and retry "
   // Nothing was created by the failed task.
   auto list = expect_json(c.get(entities), 200);
   CHECK(list.at("items").as_array().empty());
+}
+
+TEST_CASE("the same turn sent at once from many connections is stored once",
+          "[session]") {
+  node_fixture n;
+  constexpr int senders = 8;
+  constexpr int turns = 20;
+  // answers[t] = every answer to turn t
+  std::vector<std::vector<json::object>> answers(turns);
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  for (int s = 0; s < senders; ++s)
+    threads.emplace_back([&, port = n.node.port()] {
+      http_client c{port};
+      for (int t = 0; t < turns; ++t) {
+        auto r = post_turn(c, "race", t, "Turn number " + std::to_string(t) + ".");
+        json::error_code ec;
+        auto v = json::parse(r.body, ec);
+        std::lock_guard<std::mutex> guard{mu};
+        if (r.status == 202 && !ec && v.is_object())
+          answers[t].push_back(v.as_object());
+      }
+    });
+  for (auto& th : threads)
+    th.join();
+  auto& c = *n.client;
+  for (int t = 0; t < turns; ++t) {
+    INFO("turn " << t);
+    REQUIRE(answers[t].size() == static_cast<std::size_t>(senders));
+    int originals = 0;
+    auto event = answers[t].front().at("event_id");
+    std::int64_t max_seq = 0;
+    for (auto& a : answers[t]) {
+      CHECK(a.at("event_id") == event);
+      originals += a.at("duplicate") == false ? 1 : 0;
+      max_seq = std::max(max_seq, num(a.at("seq")));
+    }
+    CHECK(originals == 1);
+    // Every answer, duplicates included, came after the turn was durable:
+    // reading with its seq finds it.
+    auto turn = expect_json(c.get(turns_of("race") + "/" + std::to_string(t)
+                                  + "?" + fresh(max_seq)),
+                            200);
+    CHECK(turn.at("event_id") == event);
+    CHECK(turn.at("status") == "applied");
+  }
 }
