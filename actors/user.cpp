@@ -54,7 +54,10 @@ void journal_write(user_self self, storage::mutation_list m, ack_fn on_ack,
     ++st.marker_epoch;
   }
   ++st.inflight;
-  self->request(st.ctx.journal, st.ctx.write_timeout, append_atom::value,
+  // No timeout: the journal answers every write (durable, or an error), and
+  // a request timeout costs a lock and a clock wake-up per write. Clients
+  // are still bounded by the bridge's request timeout.
+  self->request(st.ctx.journal, caf::infinite, append_atom::value,
                 write_request{std::move(m)})
     .then(
       [self, on_ack](commit_ack& ack) {

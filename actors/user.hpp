@@ -44,8 +44,6 @@ class queue_stats;
 struct user_context {
   std::shared_ptr<storage::store> db;
   journal_actor journal;
-  // How long a write may wait for the journal before the call fails.
-  std::chrono::milliseconds write_timeout{10000};
   std::vector<llm_worker_actor> workers;
   embedder_actor embedder;
   std::shared_ptr<queue_stats> stats;
@@ -53,8 +51,12 @@ struct user_context {
   storage::vector_index_options index;
   // Directory of the per-user index snapshots; empty: no snapshots.
   std::string index_dir;
-  // How long a language task or an embedding call may take.
+  // How long a language task or an embedding call may take, when the
+  // providers can block (model servers). CPU-only providers cannot hang, and
+  // a request timeout costs a lock and a clock-thread wake-up per call, so
+  // their calls carry none.
   std::chrono::milliseconds task_timeout{120000};
+  bool providers_block = true;
 };
 
 user_actor spawn_user(caf::actor_system& sys, std::string user,

@@ -127,10 +127,9 @@ void on_created(user_self self, const std::string& id,
 } // namespace
 
 void run_creation(user_self self, const std::string& id) {
-  auto& st = self->state;
   auto& t = begin_attempt(self, id);
   providers::creation_input in{t.rec.entity_type, t.rec.summary, t.rec.name};
-  self->request(next_worker(self), st.ctx.task_timeout, create_atom::value,
+  self->request(next_worker(self), call_timeout(self), create_atom::value,
                 std::move(in))
     .then(
       [self, id](providers::creation_result& r) { on_created(self, id, r); },

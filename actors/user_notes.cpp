@@ -170,7 +170,7 @@ void run_note_updates(user_self self, const note_slot& slot) {
   chain.base.max_note_chars = st.ctx.pipeline.max_note_chars;
   for (auto& id : ids)
     chain.summaries.push_back(st.tasks.at(id).rec.summary);
-  self->request(next_worker(self), st.ctx.task_timeout, rewrite_atom::value,
+  self->request(next_worker(self), call_timeout(self), rewrite_atom::value,
                 std::move(chain))
     .then(
       [self, slot, ids](string_list& notes) {

@@ -316,7 +316,7 @@ void flush_embeddings(user_self self) {
     items.push_back(std::move(it));
   }
   st.embed_busy = true;
-  self->request(st.ctx.embedder, st.ctx.task_timeout, embed_atom::value,
+  self->request(st.ctx.embedder, call_timeout(self), embed_atom::value,
                 std::move(texts))
     .then(
       [self, items](vector_list& vecs) mutable {
@@ -386,7 +386,7 @@ api_reply search(user_self self, const api_call& call, reply_promise rp) {
     stale = *s == "true";
   if (!st.index || st.index->size() == 0)
     return json_reply(200, {{"hits", boost::json::array{}}, {"stale", stale}});
-  self->request(st.ctx.embedder, st.ctx.task_timeout, query_atom::value,
+  self->request(st.ctx.embedder, call_timeout(self), query_atom::value,
                 string_list{f->query})
     .then(
       [self, f = *f, stale, rp](vector_list& v) mutable {

@@ -269,6 +269,13 @@ void pump(user_self self) {
   }
 }
 
+caf::duration call_timeout(user_self self) {
+  auto& ctx = self->state.ctx;
+  if (!ctx.providers_block)
+    return caf::infinite;
+  return caf::duration{ctx.task_timeout};
+}
+
 llm_worker_actor next_worker(user_self self) {
   auto& st = self->state;
   return st.ctx.workers[st.next_worker++ % st.ctx.workers.size()];

@@ -256,7 +256,7 @@ void run_analysis(user_self self, const std::string& id) {
                                             "the task's turn record is missing"));
   providers::analysis_input in{st.user, t.rec.session, t.rec.turn,
                                turn->second.text, known_entities(self)};
-  self->request(next_worker(self), st.ctx.task_timeout, analyse_atom::value,
+  self->request(next_worker(self), call_timeout(self), analyse_atom::value,
                 std::move(in))
     .then(
       [self, id](providers::analysis_result& r) { on_analysis(self, id, r); },

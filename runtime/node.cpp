@@ -134,7 +134,6 @@ caf::error node::impl::start_actors() {
   user_context ctx;
   ctx.db = db;
   ctx.journal = journal;
-  ctx.write_timeout = timeout;
   if (auto err = start_pipeline(ctx))
     return err;
   router = spawn_router(*sys, std::move(ctx), {});
@@ -155,11 +154,13 @@ caf::error node::impl::start_pipeline(user_context& ctx) {
   auto emb = providers::hash_embedder::make(eo);
   if (!emb)
     return emb.error();
+  bool emb_blocks = (*emb)->blocks();
   embedder = spawn_embedder(
     *sys, std::shared_ptr<providers::embedder>(std::move(*emb)),
     {opts.embedder.batch_size,
      std::chrono::microseconds(opts.embedder.max_wait_us)},
     metrics);
+  ctx.providers_block = make_llm()->blocks() || emb_blocks;
   ctx.workers = workers;
   ctx.embedder = embedder;
   ctx.stats = stats;

@@ -177,6 +177,8 @@ void task_failed(user_self self, const std::string& id, const caf::error& err);
 void requeue_front(user_self self, const std::string& id);
 /// A back-off ended: the task goes back to the front of its queue.
 void resume_task(user_self self, const std::string& id);
+/// The timeout of a provider call (see user_context::providers_block).
+caf::duration call_timeout(user_self self);
 /// Round-robin pick of an LLM worker.
 llm_worker_actor next_worker(user_self self);
 api_reply get_turn(user_self self, const api_call& call);
