@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "messages/errors.hpp"
+#include "storage/detail/field_reader.hpp"
 #include "storage/json_codec.hpp"
 #include "storage/key_codec.hpp"
 
@@ -19,77 +20,7 @@ using boost::json::value;
 constexpr std::string_view note_tag = "n";
 constexpr std::string_view history_tag = "h";
 
-// Reads the fields of a stored record. The first bad field wins and later
-// reads are skipped, so the error names the field that broke. Never throws
-// (Boost.JSON's as_*() would on a wrong kind). turn_record.cpp and
-// task_record.cpp carry the same reader, each with the reads it needs.
-class field_reader {
-public:
-  field_reader(const object& o, std::string_view record)
-    : o_(o), record_(record) {}
-
-  void str(std::string_view key, std::string& out) {
-    auto* v = find(key);
-    if (!v)
-      return;
-    if (!v->is_string())
-      return fail(key, "must be a string");
-    out.assign(v->get_string().data(), v->get_string().size());
-  }
-
-  template <class T>
-  void integer(std::string_view key, T& out) {
-    auto* v = find(key);
-    if (!v)
-      return;
-    if (auto x = as_integer<T>(*v))
-      out = *x;
-    else
-      fail(key, "must be an integer in range");
-  }
-
-  caf::error error() && { return std::move(err_); }
-
-private:
-  // Boost.JSON holds integers as int64 or uint64; doubles are refused.
-  template <class T>
-  static std::optional<T> as_integer(const value& v) {
-    using limits = std::numeric_limits<T>;
-    if (v.is_int64()) {
-      auto x = v.get_int64();
-      if constexpr (std::is_signed_v<T>) {
-        if (x >= int64_t{limits::min()} && x <= int64_t{limits::max()})
-          return static_cast<T>(x);
-      } else if (x >= 0 && static_cast<uint64_t>(x) <= limits::max()) {
-        return static_cast<T>(x);
-      }
-    } else if (v.is_uint64()) {
-      if (v.get_uint64() <= static_cast<uint64_t>(limits::max()))
-        return static_cast<T>(v.get_uint64());
-    }
-    return std::nullopt;
-  }
-
-  const value* find(std::string_view key) {
-    if (err_)
-      return nullptr;
-    auto* v = o_.if_contains(key);
-    if (!v)
-      fail(key, "is missing");
-    return v;
-  }
-
-  void fail(std::string_view key, const std::string& what) {
-    err_ = make_error(ec::storage_failure,
-                      "damaged " + std::string{record_} + ": "
-                        + std::string{key} + " " + what,
-                      std::string{key});
-  }
-
-  const object& o_;
-  std::string_view record_;
-  caf::error err_;
-};
+using detail::field_reader;
 
 } // namespace
 
