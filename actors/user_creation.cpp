@@ -128,7 +128,8 @@ void on_created(user_self self, const std::string& id,
 
 void run_creation(user_self self, const std::string& id) {
   auto& t = begin_attempt(self, id);
-  providers::creation_input in{t.rec.entity_type, t.rec.summary, t.rec.name};
+  providers::creation_input in{t.rec.entity_type, t.rec.summary, t.rec.name,
+                               self->state.user};
   self->request(next_worker(self), call_timeout(self), create_atom::value,
                 std::move(in))
     .then(

@@ -100,7 +100,9 @@ void commit_updates(user_self self, const note_slot& slot,
 void on_rewrite(user_self self, const note_slot& slot,
                 const std::vector<std::string>& ids, string_list& notes) {
   auto& st = self->state;
-  if (!st.entities.count(slot.second) || notes.size() != ids.size()) {
+  // A model folds a whole chain into one note: one version for all of it.
+  bool folded = notes.size() == 1 && ids.size() > 1;
+  if (!st.entities.count(slot.second) || (notes.size() != ids.size() && !folded)) {
     // Deleted meanwhile: nothing to update any more.
     for (auto& id : ids)
       st.tasks.at(id).rec.last_error = "entity deleted; update skipped";
@@ -112,9 +114,10 @@ void on_rewrite(user_self self, const note_slot& slot,
   auto now = iso8601_ms(now_ms());
   storage::mutation_list m;
   note_record n;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
+  for (std::size_t i = 0; i < notes.size(); ++i) {
+    auto last = folded ? ids.size() - 1 : i;
     n = note_record{slot.second, slot.first, std::move(notes[i]),
-                    version + i + 1, st.tasks.at(ids[i]).rec.turn, now,
+                    version + i + 1, st.tasks.at(ids[last]).rec.turn, now,
                     "rewrite"};
     m.push_back(put_version(self, n));
   }
@@ -161,6 +164,7 @@ void run_note_updates(user_self self, const note_slot& slot) {
     return commit_updates(self, slot, ids, {}, std::nullopt);
   }
   rewrite_chain chain;
+  chain.user = st.user;
   chain.base.entity_id = slot.second;
   chain.base.entity_title = ent->second.title;
   chain.base.entity_type = ent->second.type;

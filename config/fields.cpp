@@ -66,13 +66,46 @@ std::string log_format(std::string_view value) {
 }
 
 std::string llm_provider(std::string_view value) {
-  static constexpr std::array<std::string_view, 1> providers{"rules"};
+  static constexpr std::array<std::string_view, 2> providers{"rules",
+                                                             "openai"};
   return one_of(value, providers);
 }
 
 std::string embedder_provider(std::string_view value) {
-  static constexpr std::array<std::string_view, 1> providers{"hash"};
+  static constexpr std::array<std::string_view, 2> providers{"hash",
+                                                             "openai"};
   return one_of(value, providers);
+}
+
+std::string json_mode(std::string_view value) {
+  static constexpr std::array<std::string_view, 3> modes{
+    "json_schema", "json_object", "off"};
+  return one_of(value, modes);
+}
+
+// The client appends /chat/completions or /embeddings to it.
+std::string base_url(std::string_view value) {
+  auto scheme_ok = value.rfind("http://", 0) == 0
+                   || value.rfind("https://", 0) == 0;
+  auto rest = value.substr(value.find("://") == std::string_view::npos
+                             ? 0
+                             : value.find("://") + 3);
+  if (scheme_ok && !rest.empty() && rest.front() != '/'
+      && value.find_first_of(" \t\r\n") == std::string_view::npos)
+    return "";
+  return "must be an http:// or https:// URL such as "
+         "http://127.0.0.1:11434/v1, got "
+         + quoted(value);
+}
+
+// A model name goes into JSON bodies and labels; keep it printable.
+std::string model_name(std::string_view value) {
+  if (value.size() <= 256
+      && std::all_of(value.begin(), value.end(),
+                     [](char c) { return c > ' ' && c != 0x7f; }))
+    return "";
+  return "must be at most 256 printable characters without spaces, got "
+         + quoted(value);
 }
 
 std::string index_method(std::string_view value) {
@@ -181,15 +214,100 @@ const std::vector<field<options>>& option_fields() {
      between(1, 1024),
      "Queued note updates of one (session, entity) rewritten in one job."},
     {"llm.provider", at(&o::llm, &llm_options::provider),
-     checked_by(llm_provider), "Language task provider: rules."},
+     checked_by(llm_provider),
+     "Language task provider: rules (offline) or openai (model server)."},
+    {"llm.base_url", at(&o::llm, &llm_options::base_url),
+     checked_by(base_url), "OpenAI-compatible server URL, up to /v1."},
+    {"llm.api_key_env", at(&o::llm, &llm_options::api_key_env), anything(),
+     "Variable holding the API key (never logged); empty = none."},
+    {"llm.models.analysis", at(&o::llm, &llm_options::models,
+                               &llm_models::analysis),
+     checked_by(model_name), "Model for turn analysis (openai)."},
+    {"llm.models.rewrite", at(&o::llm, &llm_options::models,
+                              &llm_models::rewrite),
+     checked_by(model_name), "Model for note rewrites (openai)."},
+    {"llm.models.creation", at(&o::llm, &llm_options::models,
+                               &llm_models::creation),
+     checked_by(model_name), "Model for entity creation (openai)."},
+    {"llm.fallback_models", at(&o::llm, &llm_options::fallback_models),
+     checked_by(model_name),
+     "Models tried in order after a task's model fails; then rules."},
+    {"llm.temperature.analysis", at(&o::llm, &llm_options::temperature,
+                                    &llm_temperatures::analysis),
+     real_between(0, 2), "Sampling temperature of analysis calls."},
+    {"llm.temperature.rewrite", at(&o::llm, &llm_options::temperature,
+                                   &llm_temperatures::rewrite),
+     real_between(0, 2), "Sampling temperature of rewrite calls."},
+    {"llm.temperature.creation", at(&o::llm, &llm_options::temperature,
+                                    &llm_temperatures::creation),
+     real_between(0, 2), "Sampling temperature of creation calls."},
+    {"llm.prompts.analysis", at(&o::llm, &llm_options::prompts,
+                                &llm_prompts::analysis),
+     anything(), "Analysis prompt file; empty = built-in."},
+    {"llm.prompts.rewrite", at(&o::llm, &llm_options::prompts,
+                               &llm_prompts::rewrite),
+     anything(), "Rewrite prompt file; empty = built-in."},
+    {"llm.prompts.creation", at(&o::llm, &llm_options::prompts,
+                                &llm_prompts::creation),
+     anything(), "Creation prompt file; empty = built-in."},
+    {"llm.budget.calls_per_minute", at(&o::llm, &llm_options::budget,
+                                       &llm_budget::calls_per_minute),
+     anything(), "Model calls per user per minute; 0 = unlimited."},
+    {"llm.budget.tokens_per_minute", at(&o::llm, &llm_options::budget,
+                                        &llm_budget::tokens_per_minute),
+     anything(), "Model tokens per user per minute; 0 = unlimited."},
+    {"llm.json_mode", at(&o::llm, &llm_options::json_mode),
+     checked_by(json_mode), "json_schema, json_object or off."},
+    {"llm.timeout_ms", at(&o::llm, &llm_options::timeout_ms),
+     between(100, 3600000), "Longest one model call may take."},
+    {"llm.max_retries", at(&o::llm, &llm_options::max_retries),
+     between(0, 20), "Retries of one model before the next is asked."},
+    {"llm.retry_base_ms", at(&o::llm, &llm_options::retry_base_ms),
+     between(1, 600000), "Back-off before the first retry; doubles."},
+    {"llm.retry_max_ms", at(&o::llm, &llm_options::retry_max_ms),
+     between(1, 3600000), "Longest back-off between retries."},
+    {"llm.max_concurrency", at(&o::llm, &llm_options::max_concurrency),
+     between(1, 256), "Model calls in flight at once."},
+    {"llm.rate_limit_rps", at(&o::llm, &llm_options::rate_limit_rps),
+     between(0, 100000), "Client-side calls per second; 0 = no limit."},
+    {"llm.batch_size", at(&o::llm, &llm_options::batch_size),
+     between(1, 64), "Tasks of one user sent in one call; 1 = no batching."},
+    {"llm.breaker_failures", at(&o::llm, &llm_options::breaker_failures),
+     between(1, 1000), "Consecutive failures that open a model's breaker."},
+    {"llm.breaker_cooldown_ms",
+     at(&o::llm, &llm_options::breaker_cooldown_ms), between(1, 3600000),
+     "How long an open breaker waits before one probe call."},
+    {"llm.max_tokens", at(&o::llm, &llm_options::max_tokens),
+     between(16, 1000000), "Most tokens a model may generate per call."},
     {"embedder.provider", at(&o::embedder, &embedder_options::provider),
-     checked_by(embedder_provider), "Embedding provider: hash."},
+     checked_by(embedder_provider),
+     "Embedding provider: hash (offline) or openai (model server)."},
     {"embedder.dim", at(&o::embedder, &embedder_options::dim),
      between(8, 4096), "Vector dimension."},
     {"embedder.batch_size", at(&o::embedder, &embedder_options::batch_size),
      between(1, 4096), "Most documents embedded in one call."},
     {"embedder.max_wait_us", at(&o::embedder, &embedder_options::max_wait_us),
      between(0, 1000000), "How long a partial batch waits for more documents."},
+    {"embedder.base_url", at(&o::embedder, &embedder_options::base_url),
+     checked_by(base_url), "openai: server URL, up to /v1."},
+    {"embedder.api_key_env", at(&o::embedder, &embedder_options::api_key_env),
+     anything(), "openai: variable holding the API key; empty = none."},
+    {"embedder.model", at(&o::embedder, &embedder_options::model),
+     checked_by(model_name), "openai: embedding model (required)."},
+    {"embedder.send_dimensions",
+     at(&o::embedder, &embedder_options::send_dimensions), anything(),
+     "openai: send `dimensions` (models that shorten vectors)."},
+    {"embedder.timeout_ms", at(&o::embedder, &embedder_options::timeout_ms),
+     between(100, 3600000), "openai: longest one call may take."},
+    {"embedder.max_retries",
+     at(&o::embedder, &embedder_options::max_retries), between(0, 20),
+     "openai: retries of a failed call."},
+    {"embedder.breaker_failures",
+     at(&o::embedder, &embedder_options::breaker_failures), between(1, 1000),
+     "openai: consecutive failures that open the breaker."},
+    {"embedder.breaker_cooldown_ms",
+     at(&o::embedder, &embedder_options::breaker_cooldown_ms),
+     between(1, 3600000), "openai: open breaker's wait before a probe."},
     {"index.exact_threshold",
      at(&o::index, &index_options::exact_threshold), between(0, 100000000),
      "Documents a user's index scans exactly before switching to method."},

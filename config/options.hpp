@@ -127,23 +127,109 @@ struct pipeline_options {
   uint32_t max_updates_per_job = 16;
 };
 
+// Model names per language task (provider "openai").
+struct llm_models {
+  std::string analysis;
+  std::string rewrite;
+  std::string creation;
+};
+
+// Sampling temperature per language task.
+struct llm_temperatures {
+  double analysis = 0.3;
+  double rewrite = 0.7;
+  double creation = 0.5;
+};
+
+// Prompt files per task; empty = the built-in prompt (config/prompts/).
+struct llm_prompts {
+  std::string analysis;
+  std::string rewrite;
+  std::string creation;
+};
+
+// Per-user limits on model use; 0 = unlimited. A user over budget has their
+// tasks wait in the durable queue until the minute is over.
+struct llm_budget {
+  uint64_t calls_per_minute = 0;
+  uint64_t tokens_per_minute = 0;
+};
+
 struct llm_options {
-  // Language task provider: "rules" (offline, deterministic; docs/RULES.md).
-  // Default: "rules". Restart.
+  // Language task provider: "rules" (offline, deterministic; docs/RULES.md)
+  // or "openai" (any OpenAI-compatible /v1/chat/completions server;
+  // docs/PROVIDERS.md). Default: "rules". Restart.
   std::string provider = "rules";
+  // Base URL of the server, up to and including /v1. Default:
+  // "http://127.0.0.1:11434/v1" (Ollama). Restart.
+  std::string base_url = "http://127.0.0.1:11434/v1";
+  // Environment variable holding the API key (sent as a bearer token, never
+  // logged); empty = no Authorization header. Default: "ENGRAM_LLM_KEY".
+  std::string api_key_env = "ENGRAM_LLM_KEY";
+  // Model per task; required with provider "openai".
+  llm_models models;
+  // Models tried, in order, when a task's model keeps failing; after the
+  // last one the `rules` provider answers. Default: none.
+  std::vector<std::string> fallback_models;
+  llm_temperatures temperature;
+  llm_prompts prompts;
+  llm_budget budget;
+  // "json_schema" (constrained decoding), "json_object" or "off". A server
+  // that rejects a mode (HTTP 400) is asked again with the next weaker one.
+  // Default: "json_schema".
+  std::string json_mode = "json_schema";
+  // Longest one HTTP call may take. Default: 60000 ms.
+  uint32_t timeout_ms = 60000;
+  // Retries of one model (after its first attempt) before the next model
+  // in the chain is asked. Default: 2.
+  uint32_t max_retries = 2;
+  // Back-off before a retry (doubling, equal jitter, capped); a 429 with
+  // Retry-After waits what the server asks. Default: 500 / 30000 ms.
+  uint32_t retry_base_ms = 500;
+  uint32_t retry_max_ms = 30000;
+  // HTTP calls in flight at once (blocking worker threads). Default: 8.
+  uint32_t max_concurrency = 8;
+  // Client-side rate limit, calls per second over all models; 0 = none.
+  // Default: 0.
+  uint32_t rate_limit_rps = 0;
+  // Queued tasks of one user and kind sent in one request (the prompt asks
+  // for a JSON array of results); 1 disables batching. Default: 8.
+  uint32_t batch_size = 8;
+  // A model's breaker opens after this many consecutive failures and lets
+  // one probe through after the cool-down. Default: 5 / 30000 ms.
+  uint32_t breaker_failures = 5;
+  uint32_t breaker_cooldown_ms = 30000;
+  // Most tokens a model may generate per call. Default: 2048.
+  uint32_t max_tokens = 2048;
 };
 
 struct embedder_options {
-  // Embedding provider: "hash" (offline feature hashing; docs/EMBEDDINGS.md).
+  // Embedding provider: "hash" (offline feature hashing; docs/EMBEDDINGS.md)
+  // or "openai" (any OpenAI-compatible /v1/embeddings server).
   // Default: "hash". Restart.
   std::string provider = "hash";
   // Vector dimension. Changing it makes existing vectors unusable (they are
-  // re-embedded). Default: 384. Restart.
+  // re-embedded). A model answering another dimension is an error, never
+  // stored. Default: 384. Restart.
   uint32_t dim = 384;
   // Most documents embedded in one call. Default: 64.
   uint32_t batch_size = 64;
   // How long a partial batch waits for more documents. Default: 1000 us.
   uint32_t max_wait_us = 1000;
+  // provider "openai": server base URL (up to /v1), key variable, model.
+  std::string base_url = "http://127.0.0.1:11434/v1";
+  std::string api_key_env = "ENGRAM_EMBED_KEY";
+  std::string model;
+  // Send `dimensions` with each request (models that can shorten their
+  // vectors, e.g. text-embedding-3-*). Default: false.
+  bool send_dimensions = false;
+  // Longest one call may take; retries before the call fails (the
+  // documents stay queued). Default: 30000 ms / 2.
+  uint32_t timeout_ms = 30000;
+  uint32_t max_retries = 2;
+  // Breaker, as for llm. Default: 5 / 30000 ms.
+  uint32_t breaker_failures = 5;
+  uint32_t breaker_cooldown_ms = 30000;
 };
 
 struct index_options {

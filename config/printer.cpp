@@ -39,6 +39,8 @@ json::value value_of(value_cref value, bool redact, bool secret) {
       using T = std::remove_cv_t<std::remove_pointer_t<decltype(v)>>;
       if constexpr (std::is_same_v<T, bool>)
         return *v;
+      else if constexpr (std::is_same_v<T, double>)
+        return *v;
       else if constexpr (std::is_integral_v<T>)
         return static_cast<uint64_t>(*v);
       else if constexpr (std::is_same_v<T, std::string>)
@@ -145,6 +147,9 @@ std::string range_note(const detail::rule& valid, value_cref value) {
   if (std::holds_alternative<const uint64_t*>(value))
     return " Must be " + detail::range_text(detail::capped(valid, UINT64_MAX))
            + ".";
+  if (std::holds_alternative<const double*>(value))
+    return " Must be between " + detail::format_double(valid.real_min)
+           + " and " + detail::format_double(valid.real_max) + ".";
   return {};
 }
 
@@ -156,8 +161,11 @@ void reference_rows(const std::vector<field<Root>>& table,
   for (const auto& f : table) {
     auto value = detail::default_of(f);
     auto path = std::string{prefix} + std::string{f.path};
+    auto shown = std::holds_alternative<const double*>(value)
+                   ? detail::format_double(*std::get<const double*>(value))
+                   : json::serialize(value_of(value, false, false));
     out += "| `" + path + "` | " + env_column(path, value, in_env) + " | `"
-           + json::serialize(value_of(value, false, false)) + "` | "
+           + shown + "` | "
            + std::string{f.doc} + range_note(f.valid, value) + " |\n";
   }
 }

@@ -70,6 +70,26 @@ caf::error check_auth_exposure(const options& opts) {
       + opts.http.listen + "\"");
 }
 
+// A model-backed provider is useless without its models; say which is missing
+// at startup instead of failing every task later.
+caf::error check_provider_models(const options& opts) {
+  if (opts.llm.provider == "openai") {
+    const std::pair<const char*, const std::string*> models[] = {
+      {"llm.models.analysis", &opts.llm.models.analysis},
+      {"llm.models.rewrite", &opts.llm.models.rewrite},
+      {"llm.models.creation", &opts.llm.models.creation}};
+    for (auto& [path, model] : models)
+      if (model->empty())
+        return detail::config_error(
+          {}, path, "must name a model when llm.provider is \"openai\"");
+  }
+  if (opts.embedder.provider == "openai" && opts.embedder.model.empty())
+    return detail::config_error(
+      {}, "embedder.model",
+      "must name a model when embedder.provider is \"openai\"");
+  return caf::none;
+}
+
 } // namespace
 
 caf::error validate(const options& opts) {
@@ -77,6 +97,8 @@ caf::error validate(const options& opts) {
     if (auto p = detail::check(f.access.cref(opts), f.valid))
       return detail::config_error({}, detail::join_path(f.path, p->where),
                                   p->what);
+  if (auto err = check_provider_models(opts))
+    return err;
   return check_auth_exposure(opts);
 }
 

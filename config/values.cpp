@@ -1,6 +1,9 @@
 // Reading one option value from JSON or text into its typed field, with the
 // same checks whichever source it came from.
 
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <type_traits>
 
@@ -27,6 +30,40 @@ outcome assign_integer(T* target, const rule& valid, const Source& source) {
     return p;
   *target = static_cast<T>(n);
   return std::nullopt;
+}
+
+outcome check_real(double d, const rule& valid) {
+  if (d >= valid.real_min && d <= valid.real_max)
+    return std::nullopt;
+  return problem{{}, "must be between " + format_double(valid.real_min)
+                       + " and " + format_double(valid.real_max) + ", got "
+                       + format_double(d)};
+}
+
+outcome assign_real(double* target, const rule& valid, double d) {
+  if (auto p = check_real(d, valid))
+    return p;
+  *target = d;
+  return std::nullopt;
+}
+
+outcome assign_json_real(double* target, const rule& valid,
+                         const json::value& v) {
+  if (!v.is_number())
+    return problem{{}, "must be a number, got " + describe(v)};
+  return assign_real(target, valid, v.to_number<double>());
+}
+
+outcome assign_text_real(double* target, const rule& valid,
+                         std::string_view text) {
+  std::string s{text};
+  char* end = nullptr;
+  errno = 0;
+  double d = s.empty() ? 0.0 : std::strtod(s.c_str(), &end);
+  if (s.empty() || errno != 0 || end != s.c_str() + s.size()
+      || !std::isfinite(d))
+    return problem{{}, "must be a number, got " + quoted(text)};
+  return assign_real(target, valid, d);
 }
 
 outcome check_string(const rule& valid, std::string_view value) {
@@ -140,6 +177,8 @@ outcome assign_json(value_ref target, const rule& valid,
         return assign_json_bool(t, value);
       else if constexpr (is_int_v<T>)
         return assign_integer(t, valid, value);
+      else if constexpr (std::is_same_v<T, double>)
+        return assign_json_real(t, valid, value);
       else if constexpr (std::is_same_v<T, std::string>)
         return assign_json_string(t, valid, value);
       else if constexpr (std::is_same_v<T, std::vector<std::string>>)
@@ -159,6 +198,8 @@ outcome assign_text(value_ref target, const rule& valid,
         return assign_text_bool(t, text);
       else if constexpr (is_int_v<T>)
         return assign_integer(t, valid, text);
+      else if constexpr (std::is_same_v<T, double>)
+        return assign_text_real(t, valid, text);
       else if constexpr (std::is_same_v<T, std::string>)
         return assign_string(t, valid, std::string{text});
       else
@@ -175,6 +216,8 @@ outcome check(value_cref value, const rule& valid) {
         return std::nullopt;
       else if constexpr (is_int_v<T>)
         return check_integer(v, valid);
+      else if constexpr (std::is_same_v<T, double>)
+        return check_real(*v, valid);
       else if constexpr (std::is_same_v<T, std::string>)
         return check_string(valid, *v);
       else if constexpr (std::is_same_v<T, std::vector<std::string>>)

@@ -32,5 +32,7 @@ using retry_atom = caf::atom_constant<caf::atom("e_retry")>;
 using timeout_atom = caf::atom_constant<caf::atom("e_timeout")>;
 /// User actors: load state, pump queues (internal).
 using pump_atom = caf::atom_constant<caf::atom("e_pump")>;
+/// HTTP workers: make one blocking call to a model server.
+using http_atom = caf::atom_constant<caf::atom("e_http")>;
 
 } // namespace engram

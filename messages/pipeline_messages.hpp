@@ -52,7 +52,7 @@ typename Inspector::result_type inspect(Inspector& f, rewrite_input& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, creation_input& x) {
   return f(caf::meta::type_name("engram::creation_input"), x.entity_type,
-           x.creation_summary, x.name);
+           x.creation_summary, x.name, x.user);
 }
 
 template <class Inspector>
@@ -72,12 +72,14 @@ namespace engram {
 struct rewrite_chain {
   providers::rewrite_input base;
   std::vector<std::string> summaries;
+  // Whose note it is (model budgets and batching are per user).
+  std::string user;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rewrite_chain& x) {
   return f(caf::meta::type_name("engram::rewrite_chain"), x.base,
-           x.summaries);
+           x.summaries, x.user);
 }
 
 using vector_list = std::vector<std::vector<float>>;

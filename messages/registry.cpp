@@ -9,6 +9,7 @@
 #include "messages/errors.hpp"
 #include "messages/journal_messages.hpp"
 #include "messages/pipeline_messages.hpp"
+#include "messages/provider_messages.hpp"
 
 namespace engram {
 
@@ -47,6 +48,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<rewrite_chain>("engram::rewrite_chain");
   cfg.add_message_type<vector_list>("engram::vector_list");
   cfg.add_message_type<string_list>("engram::string_list");
+  cfg.add_message_type<providers::http_call>("engram::http_call");
+  cfg.add_message_type<providers::http_result>("engram::http_result");
 }
 
 caf::error self_test_message_types(caf::actor_system& sys) {
@@ -71,7 +74,7 @@ caf::error self_test_message_types(caf::actor_system& sys) {
   if (auto err = round_trip(sys, "analysis_result", res))
     return err;
   rewrite_chain chain{{"momo", "Momo", "character", "A cat.", "", "", 400},
-                      {"Momo sat.", "Momo ran."}};
+                      {"Momo sat.", "Momo ran."}, "alice"};
   if (auto err = round_trip(sys, "rewrite_chain", chain))
     return err;
   return round_trip(sys, "vector_list", vector_list{{0.5f, -1.0f}, {}});

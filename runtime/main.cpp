@@ -15,6 +15,7 @@
 
 #include "config/loader.hpp"
 #include "messages/errors.hpp"
+#include "runtime/provider_setup.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node.hpp"
 
@@ -28,6 +29,7 @@ struct flags {
   bool print_config = false;
   bool config_reference = false;
   bool version = false;
+  bool check_providers = false;
 };
 
 void add_flags(CLI::App& app, flags& f) {
@@ -48,6 +50,10 @@ void add_flags(CLI::App& app, flags& f) {
   app.add_flag("--config-reference", f.config_reference,
                "print every option (path, environment variable, default, "
                "meaning) as a Markdown table and exit");
+  app.add_flag("--check-providers", f.check_providers,
+               "make one tiny call to every configured model (llm.* and "
+               "embedder.*), print a table of what works and exit (0 = all "
+               "work, 1 = some failed)");
   app.add_flag("-V,--version", f.version, "print version and build info and exit");
   app.footer("Configuration precedence: defaults < --config file < ENGRAM_* "
              "environment < flags.\nEvery option: config/engram.example.json "
@@ -134,6 +140,8 @@ int main(int argc, char** argv) {
     std::cout << engram::config::to_json(*opts, true);
     return 0;
   }
+  if (f.check_providers)
+    return engram::check_providers(*opts, std::cout);
   if (auto err = engram::logging::setup(opts->log)) {
     std::cerr << "engramd: " << engram::message_of(err) << "\n";
     return exit_config_error;

@@ -26,8 +26,8 @@
 #include "runtime/http/server.hpp"
 #include "runtime/ids.hpp"
 #include "runtime/metrics.hpp"
-#include "runtime/providers/hash_embedder.hpp"
-#include "runtime/providers/rules_llm.hpp"
+#include "runtime/provider_setup.hpp"
+#include "runtime/providers/provider_stats.hpp"
 #include "runtime/queue_stats.hpp"
 #include "storage/active_users.hpp"
 #include "storage/store.hpp"
@@ -52,6 +52,8 @@ struct node::impl {
   std::vector<llm_worker_actor> workers;
   embedder_actor embedder;
   std::shared_ptr<queue_stats> stats;
+  std::shared_ptr<providers::provider_stats> provider_stats
+    = std::make_shared<providers::provider_stats>();
   std::unique_ptr<gateway> gw;
   std::unique_ptr<http::server> server;
   bool running = false;
@@ -89,6 +91,7 @@ caf::error node::impl::open_storage() {
     return check_result{"ok", "schema_version " + *v};
   });
   register_storage_metrics();
+  add_provider_health(health, provider_stats);
   return caf::none;
 }
 
@@ -144,23 +147,13 @@ caf::error node::impl::start_actors() {
 
 caf::error node::impl::start_pipeline(user_context& ctx) {
   stats = std::make_shared<queue_stats>(metrics);
-  provider_factory make_llm = [] {
-    return std::make_unique<providers::rules_llm>();
-  };
-  for (uint32_t i = 0; i < std::max(1u, opts.pipeline.workers); ++i)
-    workers.push_back(spawn_llm_worker(*sys, make_llm, metrics));
-  providers::hash_embedder_options eo;
-  eo.dim = opts.embedder.dim;
-  auto emb = providers::hash_embedder::make(eo);
-  if (!emb)
-    return emb.error();
-  bool emb_blocks = (*emb)->blocks();
-  embedder = spawn_embedder(
-    *sys, std::shared_ptr<providers::embedder>(std::move(*emb)),
-    {opts.embedder.batch_size,
-     std::chrono::microseconds(opts.embedder.max_wait_us)},
-    metrics);
-  ctx.providers_block = make_llm()->blocks() || emb_blocks;
+  auto setup = start_providers(*sys, opts, metrics, provider_stats);
+  if (!setup)
+    return setup.error();
+  workers = setup->workers;
+  embedder = setup->embedder;
+  ctx.providers_block = setup->blocks;
+  ctx.task_timeout = setup->task_timeout;
   ctx.workers = workers;
   ctx.embedder = embedder;
   ctx.stats = stats;
@@ -223,7 +216,9 @@ caf::error node::impl::start_http() {
   if (!auth)
     return auth.error();
   gw = std::make_unique<gateway>(opts.http, std::move(*auth), metrics);
-  api::system_deps deps{&metrics, &health, &ready, [this] { return node_info(); }};
+  api::system_deps deps{&metrics, &health, &ready,
+                        [this] { return node_info(); },
+                        [ps = provider_stats] { return ps->to_json(); }};
   api::add_system_routes(*gw, deps);
   api::add_entity_routes(*gw, bridges);
   api::add_session_routes(*gw, {bridges, db, stats});

@@ -18,11 +18,12 @@ namespace engram::config::detail {
 
 /// Where a field's value lives. The alternative tells the field's type.
 using value_ref
-  = std::variant<bool*, uint32_t*, uint64_t*, std::string*,
+  = std::variant<bool*, uint32_t*, uint64_t*, double*, std::string*,
                  std::vector<std::string>*, std::vector<api_key_options>*>;
 using value_cref
   = std::variant<const bool*, const uint32_t*, const uint64_t*,
-                 const std::string*, const std::vector<std::string>*,
+                 const double*, const std::string*,
+                 const std::vector<std::string>*,
                  const std::vector<api_key_options>*>;
 
 /// Judges a string (or each string of a list): empty when acceptable,
@@ -36,6 +37,9 @@ struct rule {
   uint64_t max = std::numeric_limits<uint64_t>::max();
   // String and string-list fields; null accepts anything.
   string_check check = nullptr;
+  // Real-valued fields (temperatures): inclusive bounds.
+  double real_min = 0.0;
+  double real_max = std::numeric_limits<double>::max();
 };
 
 inline rule between(uint64_t lo, uint64_t hi) { return {lo, hi, nullptr}; }
@@ -46,6 +50,12 @@ inline rule checked_by(string_check check) {
   return {0, std::numeric_limits<uint64_t>::max(), check};
 }
 inline rule anything() { return {}; }
+inline rule real_between(double lo, double hi) {
+  rule r;
+  r.real_min = lo;
+  r.real_max = hi;
+  return r;
+}
 
 /// Reads and writes one field of a `Root` (options or api_key_options).
 template <class Root>
@@ -59,6 +69,15 @@ template <class Root, class Section, class T>
 accessor<Root> at(Section Root::*section, T Section::*member) {
   return {[=](Root& r) -> value_ref { return &(r.*section.*member); },
           [=](const Root& r) -> value_cref { return &(r.*section.*member); }};
+}
+
+/// A field nested two levels down, e.g. llm -> models -> analysis.
+template <class Root, class Section, class Sub, class T>
+accessor<Root> at(Section Root::*section, Sub Section::*sub, T Sub::*member) {
+  return {[=](Root& r) -> value_ref { return &(r.*section.*sub.*member); },
+          [=](const Root& r) -> value_cref {
+            return &(r.*section.*sub.*member);
+          }};
 }
 
 /// A direct member, e.g. api_key_options::role.
@@ -114,7 +133,7 @@ value_cref default_of(const field<Root>& f) {
   return f.access.cref(defaults);
 }
 
-/// Booleans, integers and strings: settable from the environment and --set.
-inline bool is_scalar(const value_cref& v) { return v.index() <= 3; }
+/// Booleans, numbers and strings: settable from the environment and --set.
+inline bool is_scalar(const value_cref& v) { return v.index() <= 4; }
 
 } // namespace engram::config::detail

@@ -28,9 +28,12 @@ struct system_deps {
   const health_checks* health = nullptr;
   const std::atomic<bool>* ready = nullptr;
   std::function<boost::json::object()> node_info;
+  // Model providers' state for GET /v1/providers.
+  std::function<boost::json::object()> providers;
 };
 
-/// GET /healthz, /readyz, /metrics (open), /v1/node (any key).
+/// GET /healthz, /readyz, /metrics (open), /v1/node, /v1/providers (any
+/// key).
 void add_system_routes(gateway& gw, system_deps deps);
 
 /// The WebSocket endpoint /v1/node/ws: every text message is answered with

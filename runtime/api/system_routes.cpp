@@ -39,6 +39,12 @@ void add_system_routes(gateway& gw, system_deps deps) {
                [deps](http::request, http::path_params, http::responder done) {
                  done(json_response(200, deps.node_info()));
                });
+  gw.add_route("GET", "/v1/providers", access::any_key,
+               [deps](http::request, http::path_params, http::responder done) {
+                 done(json_response(200, deps.providers
+                                           ? deps.providers()
+                                           : boost::json::object{}));
+               });
 }
 
 http::websocket_handler node_websocket(gateway& gw, system_deps deps) {

@@ -63,6 +63,7 @@ struct creation_input {
   std::string entity_type;
   std::string creation_summary;
   std::string name;
+  std::string user; // whose entity (model budgets and batching are per user)
 };
 
 struct creation_result {

@@ -283,7 +283,7 @@ TEST_CASE("an llm worker creates entities and passes on provider errors",
                       {"character",
                        "A girl named Kenta arrived at the village. Kenta "
                        "carried a lantern. The lantern glowed.",
-                       "Kenta"});
+                       "Kenta", "u"});
   REQUIRE(r);
   CHECK(r->title == "Kenta");
   CHECK(r->content == "A girl named Kenta arrived at the village. Kenta "
@@ -291,7 +291,7 @@ TEST_CASE("an llm worker creates entities and passes on provider errors",
   CHECK(r->tags
         == std::vector<std::string>{"character", "lantern", "girl", "arrived",
                                     "village", "carried", "glowed"});
-  auto bad = ask_create(*f.sys, w, {"not a type", "Kenta.", "Kenta"});
+  auto bad = ask_create(*f.sys, w, {"not a type", "Kenta.", "Kenta", "u"});
   auto err = error_of(bad);
   CHECK(code_of(err) == ec::invalid_argument);
   CHECK(field_of(err) == "entity_type");
@@ -362,7 +362,7 @@ TEST_CASE("an llm worker refuses a creation the entity API would reject",
   providers::creation_result blank{"  ", "content", {"character"}};
   auto w = spawn_llm_worker(
     *f.sys, scripted_factory(providers::analysis_result{}, blank), reg);
-  auto err = error_of(ask_create(*f.sys, w, {"character", "x", "y"}));
+  auto err = error_of(ask_create(*f.sys, w, {"character", "x", "y", "u"}));
   CHECK(code_of(err) == ec::invalid_argument);
   CHECK(field_of(err) == "title");
   stop(*f.sys, w);
@@ -374,7 +374,7 @@ TEST_CASE("an llm worker refuses a creation the entity API would reject",
     reg);
   CHECK(code_of(error_of(ask_analyse(*f.sys, down, turn_input("x"))))
         == ec::unavailable);
-  CHECK(code_of(error_of(ask_create(*f.sys, down, {"character", "x", "y"})))
+  CHECK(code_of(error_of(ask_create(*f.sys, down, {"character", "x", "y", "u"})))
         == ec::unavailable);
   stop(*f.sys, down);
 }
