@@ -120,10 +120,8 @@ void send_batch(llm_client_self self, llm_batch batch) {
   st.idle.pop_back();
   ++st.in_flight;
   auto mode = st.models.at(batch.model).mode;
-  st.reg->get_histogram("engram_llm_batch_items", "Task items per model call",
-                        {{"task", providers::to_string(batch.task)}},
-                        metrics::size_buckets())
-    .observe(static_cast<double>(batch.ids.size()));
+  st.batch_items[static_cast<int>(batch.task)]->observe(
+    static_cast<double>(batch.ids.size()));
   auto call = make_call(self, batch, mode);
   self->request(worker, caf::infinite, http_atom::value, std::move(call))
     .then(
@@ -152,13 +150,9 @@ void publish_gauges(llm_client_self self) {
   for (auto& [user, q] : st.ready)
     queued += q.size();
   st.stats->gauges(queued, st.in_flight, st.over_budget.size());
-  st.reg->get_gauge("engram_llm_queued", "Tasks waiting for a model call")
-    .set(static_cast<double>(queued));
-  st.reg->get_gauge("engram_llm_in_flight", "Model calls in flight")
-    .set(static_cast<double>(st.in_flight));
-  st.reg->get_gauge("engram_llm_users_over_budget",
-                    "Users waiting for their model budget window")
-    .set(static_cast<double>(st.over_budget.size()));
+  st.queued_gauge->set(static_cast<double>(queued));
+  st.in_flight_gauge->set(static_cast<double>(st.in_flight));
+  st.over_budget_gauge->set(static_cast<double>(st.over_budget.size()));
 }
 
 } // namespace
@@ -269,6 +263,20 @@ llm_client(llm_client_self self, llm_client_options opts,
     ms.mode = st.opts.mode;
     st.stats->set_tasks(name, tasks);
     st.stats->breaker(name, "closed", 0);
+  }
+  st.queued_gauge = &reg->get_gauge("engram_llm_queued",
+                                    "Tasks waiting for a model call");
+  st.in_flight_gauge = &reg->get_gauge("engram_llm_in_flight",
+                                       "Model calls in flight");
+  st.over_budget_gauge = &reg->get_gauge(
+    "engram_llm_users_over_budget", "Users waiting for their model budget window");
+  for (int t = 0; t < 3; ++t) {
+    st.batch_items[t] = &reg->get_histogram(
+      "engram_llm_batch_items", "Task items per model call",
+      {{"task", providers::to_string(static_cast<llm_task>(t))}},
+      metrics::size_buckets());
+    st.cache.system_json[t] = providers::wire::json_quoted(
+      st.opts.prompts.of(static_cast<llm_task>(t)));
   }
   for (uint32_t i = 0; i < std::max(1u, st.opts.max_concurrency); ++i)
     st.idle.push_back(spawn_http_worker(self->system()));

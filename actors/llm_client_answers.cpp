@@ -51,10 +51,7 @@ void fail_item(llm_client_self self, uint64_t id, const std::string& why,
   ++j.tries;
   if (retryable && j.tries <= st.opts.max_retries) {
     st.stats->count_retry(model);
-    st.reg->get_counter("engram_llm_retries_total",
-                        "Task items sent again to the same model",
-                        {{"model", model}})
-      .inc();
+    metrics_of(self, model).retries->inc();
     providers::backoff_policy p{std::chrono::milliseconds(st.opts.retry_base_ms),
                                 std::chrono::milliseconds(st.opts.retry_max_ms)};
     std::uniform_real_distribution<double> u(0.0, 1.0);
@@ -103,6 +100,48 @@ void to_rules(llm_client_self self, uint64_t id, const std::string& why) {
   finish(self, id);
 }
 
+model_metrics& metrics_of(llm_client_self self, const std::string& model) {
+  auto& st = self->state;
+  auto [it, fresh] = st.model_metrics_.try_emplace(model);
+  auto& m = it->second;
+  if (fresh) {
+    m.seconds = &st.reg->get_histogram("engram_llm_request_seconds",
+                                       "Model call latency (network + model)",
+                                       {{"model", model}});
+    m.tokens = &st.reg->get_counter(
+      "engram_llm_tokens_total",
+      "Tokens reported by the server (prompt + completion)", {{"model", model}});
+    m.retries = &st.reg->get_counter("engram_llm_retries_total",
+                                     "Task items sent again to the same model",
+                                     {{"model", model}});
+  }
+  return m;
+}
+
+namespace {
+
+// The response_format of a call, built once per (task, mode) and, for an
+// analysis schema, once per list of entity ids.
+const std::string& format_of(llm_client_self self, llm_task task,
+                             const wire::chat_params& p) {
+  auto& c = self->state.cache;
+  if (task == llm_task::analysis && p.mode == wire::json_mode::schema) {
+    if (c.analysis_mode != static_cast<int>(p.mode) || c.analysis_ids != p.entity_ids) {
+      c.analysis_format = wire::response_format_json(p, task);
+      c.analysis_ids = p.entity_ids;
+      c.analysis_mode = static_cast<int>(p.mode);
+    }
+    return c.analysis_format;
+  }
+  auto key = std::make_pair(static_cast<int>(task), static_cast<int>(p.mode));
+  auto it = c.format.find(key);
+  if (it == c.format.end())
+    it = c.format.emplace(key, wire::response_format_json(p, task)).first;
+  return it->second;
+}
+
+} // namespace
+
 providers::http_call make_call(llm_client_self self, const llm_batch& batch,
                                wire::json_mode mode) {
   auto& st = self->state;
@@ -137,8 +176,8 @@ providers::http_call make_call(llm_client_self self, const llm_batch& batch,
   call.url = st.opts.base_url + "/chat/completions";
   if (!st.opts.api_key.empty())
     call.headers.push_back("Authorization: Bearer " + st.opts.api_key);
-  call.body = wire::chat_request(p, batch.task, st.opts.prompts.of(batch.task),
-                                 doc);
+  call.body = wire::chat_request_from(p, st.cache.system_json[task],
+                                      format_of(self, batch.task, p), doc);
   call.timeout_ms = st.opts.timeout_ms;
   return call;
 }
@@ -213,19 +252,16 @@ void record_call(llm_client_self self, const llm_batch& b, double seconds,
                  uint64_t tokens) {
   auto& st = self->state;
   st.stats->call_done(b.model, seconds, ok, timed_out, b.ids.size(), tokens);
-  st.reg->get_counter("engram_llm_requests_total",
-                      "Model calls by model and outcome",
-                      {{"model", b.model}, {"outcome", outcome}})
-    .inc();
-  st.reg->get_histogram("engram_llm_request_seconds",
-                        "Model call latency (network + model)",
-                        {{"model", b.model}})
-    .observe(seconds);
+  auto& m = metrics_of(self, b.model);
+  auto& c = m.requests[outcome];
+  if (!c)
+    c = &st.reg->get_counter("engram_llm_requests_total",
+                             "Model calls by model and outcome",
+                             {{"model", b.model}, {"outcome", outcome}});
+  c->inc();
+  m.seconds->observe(seconds);
   if (tokens)
-    st.reg->get_counter("engram_llm_tokens_total",
-                        "Tokens reported by the server (prompt + completion)",
-                        {{"model", b.model}})
-      .inc(tokens);
+    m.tokens->inc(tokens);
 }
 
 void publish_breaker(llm_client_self self, const std::string& model) {

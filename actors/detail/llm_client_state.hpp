@@ -22,9 +22,7 @@
 #include "runtime/providers/circuit_breaker.hpp"
 #include "runtime/providers/token_bucket.hpp"
 
-namespace engram::metrics {
-class registry;
-}
+#include "runtime/metrics.hpp"
 
 namespace engram::detail {
 
@@ -67,6 +65,24 @@ using llm_client_actor = llm_worker_actor::extend<
   caf::reacts_to<retry_atom, uint64_t>, caf::reacts_to<pump_atom>,
   caf::reacts_to<pump_atom, std::string>>;
 
+// Metric handles resolved once: a registry lookup takes a lock and builds
+// label keys, too much for every call.
+struct model_metrics {
+  std::map<std::string, metrics::counter*> requests; // by outcome
+  metrics::histogram* seconds = nullptr;
+  metrics::counter* tokens = nullptr;
+  metrics::counter* retries = nullptr;
+};
+
+// The parts of a request body that do not change between calls.
+struct request_cache {
+  std::string system_json[3];                 // by llm_task
+  std::map<std::pair<int, int>, std::string> format; // (task, mode), not analysis+schema
+  std::vector<std::string> analysis_ids;      // ids the cached analysis schema has
+  int analysis_mode = -1;
+  std::string analysis_format;
+};
+
 struct llm_client_state {
   llm_client_options opts;
   std::vector<llm_worker_actor> rules;
@@ -86,6 +102,12 @@ struct llm_client_state {
   std::mt19937_64 rng{std::random_device{}()};
   metrics::registry* reg = nullptr;
   std::shared_ptr<providers::provider_stats> stats;
+  std::map<std::string, model_metrics> model_metrics_;
+  metrics::gauge* queued_gauge = nullptr;
+  metrics::gauge* in_flight_gauge = nullptr;
+  metrics::gauge* over_budget_gauge = nullptr;
+  metrics::histogram* batch_items[3] = {nullptr, nullptr, nullptr};
+  request_cache cache;
   static inline const char* name = "engram.llm_client";
 };
 
@@ -101,6 +123,8 @@ void on_http_answer(llm_client_self self, const llm_batch& batch,
                     providers::wire::json_mode mode,
                     const providers::http_result& r);
 void to_rules(llm_client_self self, uint64_t id, const std::string& why);
+/// The model's metric handles (resolved on first use).
+model_metrics& metrics_of(llm_client_self self, const std::string& model);
 /// The request document and parameters of a batch.
 providers::http_call make_call(llm_client_self self, const llm_batch& batch,
                                providers::wire::json_mode mode);

@@ -163,20 +163,47 @@ json::object response_format(const chat_params& p, llm_task task) {
 
 } // namespace
 
+std::string json_quoted(std::string_view s) {
+  return json::serialize(json::string_view{s.data(), s.size()});
+}
+
+std::string response_format_json(const chat_params& p, llm_task task) {
+  if (p.mode == json_mode::off)
+    return {};
+  return json::serialize(response_format(p, task));
+}
+
+std::string chat_request_from(const chat_params& p,
+                              std::string_view system_json,
+                              std::string_view format_json,
+                              const std::string& user_document) {
+  std::string out;
+  out.reserve(system_json.size() + format_json.size()
+              + user_document.size() * 11 / 10 + 256);
+  out += "{\"model\":";
+  out += json_quoted(p.model);
+  out += ",\"temperature\":";
+  out += json::serialize(json::value(p.temperature));
+  out += ",\"max_tokens\":";
+  out += std::to_string(p.max_tokens);
+  out += ",\"stream\":false,\"messages\":[{\"role\":\"system\",\"content\":";
+  out += system_json;
+  out += "},{\"role\":\"user\",\"content\":";
+  out += json_quoted(user_document);
+  out += "}]";
+  if (!format_json.empty()) {
+    out += ",\"response_format\":";
+    out += format_json;
+  }
+  out += "}";
+  return out;
+}
+
 std::string chat_request(const chat_params& p, llm_task task,
                          const std::string& system_prompt,
                          const std::string& user_document) {
-  json::object body{
-    {"model", p.model},
-    {"temperature", p.temperature},
-    {"max_tokens", p.max_tokens},
-    {"stream", false},
-    {"messages",
-     json::array{json::object{{"role", "system"}, {"content", system_prompt}},
-                 json::object{{"role", "user"}, {"content", user_document}}}}};
-  if (p.mode != json_mode::off)
-    body["response_format"] = response_format(p, task);
-  return json::serialize(body);
+  return chat_request_from(p, json_quoted(system_prompt),
+                           response_format_json(p, task), user_document);
 }
 
 // --- chat answers -------------------------------------------------------------

@@ -59,6 +59,18 @@ std::string chat_request(const chat_params& p, llm_task task,
                          const std::string& system_prompt,
                          const std::string& user_document);
 
+/// The same body from parts a caller can keep between calls (the system
+/// prompt as a JSON string, the response_format as JSON, "" for none):
+/// the prompt and schema are most of the bytes and never change.
+std::string chat_request_from(const chat_params& p,
+                              std::string_view system_json,
+                              std::string_view format_json,
+                              const std::string& user_document);
+/// `s` as a JSON string literal (quoted and escaped).
+std::string json_quoted(std::string_view s);
+/// The response_format member's value for `p.mode` ("" when off).
+std::string response_format_json(const chat_params& p, llm_task task);
+
 struct chat_answer {
   std::string content;
   uint64_t prompt_tokens = 0;
