@@ -384,6 +384,20 @@ TEST_CASE("llm client: a user over budget waits without holding up others",
   CHECK(f.stats->to_json().at("llm").at("users_over_budget").as_uint64() == 1);
 }
 
+TEST_CASE("llm client: the rate limit spaces calls out", "[llm_client]") {
+  client_fixture f;
+  f.opts.rate_limit_rps = 4; // a burst of 4, then one call per 250 ms
+  f.opts.batch_size = 1;
+  f.start();
+  auto t0 = steady::now();
+  for (int i = 1; i <= 6; ++i)
+    REQUIRE(f.analyse(turn("u1", i, "Alice ran.")));
+  CHECK(steady::now() - t0 >= 450ms); // calls 5 and 6 waited for tokens
+  auto reqs = f.fake.requests();
+  REQUIRE(reqs.size() == 6);
+  CHECK(reqs[5].at - reqs[4].at >= 200ms);
+}
+
 TEST_CASE("llm client: a server refusing json_schema is asked with json_object",
           "[llm_client]") {
   client_fixture f;

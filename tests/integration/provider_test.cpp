@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -235,4 +236,53 @@ TEST_CASE("engramd --check-providers prints what works", "[providers]") {
   INFO(bad_out);
   CHECK(bad_status == 1);
   CHECK(bad_out.find("FAIL HTTP 404") != std::string::npos);
+}
+
+TEST_CASE("while the embedding server is down documents wait and health is degraded",
+          "[providers]") {
+  fake_openai fake{{0ms, 64, 0, 0}};
+  node_fixture f{{"--set", "embedder.provider=openai", "--set",
+                  "embedder.base_url=" + fake.base_url(), "--set",
+                  "embedder.model=m-embed", "--set", "embedder.dim=64", "--set",
+                  "embedder.max_retries=0", "--set", "embedder.breaker_failures=1",
+                  "--set", "embedder.breaker_cooldown_ms=200", "--set",
+                  "pipeline.retry_base_ms=50"}};
+  auto& c = *f.client;
+  auto eseq = create_alice(c);
+  json::object warm{{"query", "sailor"}, {"min_seq", eseq}, {"wait_ms", 15000}};
+  auto before = body_of(c.send_json("POST", user + "/search", json::serialize(warm)), 200);
+  REQUIRE(before.at("hits").as_array().size() == 1); // base lore indexed
+  fake.set_default(fake_reply::error(500));
+  auto seq = post_turn(c, 1, "Alice repaired the lighthouse lamp.");
+
+  // The embedding fails: the document waits in its durable queue.
+  bool degraded = false;
+  std::int64_t pending = 0;
+  for (int i = 0; i < 100 && !(degraded && pending > 0); ++i) {
+    std::this_thread::sleep_for(50ms);
+    auto h = body_of(c.get("/healthz"), 200);
+    degraded = h.at("checks").at("providers").at("status") == "degraded";
+    auto q = body_of(c.get("/v1/queues"), 200);
+    auto& e = q.at("queues").at("embedding").as_object();
+    pending = e.at("pending").to_number<std::int64_t>()
+              + e.at("in_flight").to_number<std::int64_t>();
+  }
+  CHECK(degraded);
+  CHECK(pending > 0);
+  json::object q{{"query", "lighthouse lamp"}, {"session", "s1"}, {"min_seq", seq},
+                 {"wait_ms", 200}};
+  auto down = c.send_json("POST", user + "/search", json::serialize(q));
+  INFO(down.body);
+  CHECK(down.status == 503); // the query itself cannot be embedded
+
+  // Back up: the waiting document is embedded and found, health recovers.
+  fake.set_default(fake_reply::model());
+  q["wait_ms"] = 15000;
+  auto hits = body_of(c.send_json("POST", user + "/search", json::serialize(q)), 200);
+  CHECK(hits.at("stale") == false);
+  REQUIRE(hits.at("hits").as_array().size() >= 1);
+  auto composite = std::string{hits.at("hits").as_array()[0].at("composite").as_string()};
+  CHECK(composite.find("lighthouse") != std::string::npos);
+  auto h = body_of(c.get("/healthz"), 200);
+  CHECK(h.at("checks").at("providers").at("status") == "ok");
 }
