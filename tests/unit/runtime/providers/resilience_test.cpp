@@ -244,7 +244,7 @@ TEST_CASE("retry delays double from base up to max",
   CHECK(retry_delay(p, 0, 0.9999999) == full(1)); // 0 counts as the first
 }
 
-TEST_CASE("equal jitter keeps delays within [half, full) of the capped delay",
+TEST_CASE("equal jitter keeps delays from half up to (not including) the whole capped delay",
           "[resilience][backoff]") {
   backoff_policy p{1000ms, 8000ms};
   CHECK(retry_delay(p, 1, 0.0) == 500ms);
