@@ -253,6 +253,7 @@ llm_client(llm_client_self self, llm_client_options opts,
     auto on_change = [reg, stats = st.stats, model](auto from, auto to) {
       spdlog::warn("event=llm_breaker model={} from={} to={}", model,
                    providers::to_string(from), providers::to_string(to));
+      stats->breaker_transition(model, providers::to_string(to));
       reg->get_counter("engram_llm_breaker_transitions_total",
                        "Circuit breaker state changes per model",
                        {{"model", model}, {"to", providers::to_string(to)}})

@@ -20,6 +20,8 @@ openai_embedder::openai_embedder(openai_embedder_options o,
     breaker_(opts_.breaker, [this](breaker_state from, breaker_state to) {
       spdlog::warn("event=embed_breaker model={} from={} to={}", opts_.model,
                    to_string(from), to_string(to));
+      if (stats_)
+        stats_->breaker_transition(embedder_key(opts_.model), to_string(to));
       if (reg_)
         reg_->get_counter("engram_embed_breaker_transitions_total",
                           "Embedder circuit breaker state changes",

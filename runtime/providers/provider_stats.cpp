@@ -28,6 +28,11 @@ double percentile_ms(std::vector<double> v, double q) {
   return v[std::min(idx, v.size() - 1)] * 1000.0;
 }
 
+uint64_t count_of(const std::map<std::string, uint64_t>& m, const char* key) {
+  auto it = m.find(key);
+  return it == m.end() ? 0 : it->second;
+}
+
 int rank(const std::string& breaker) {
   return breaker == "open" ? 2 : breaker == "half_open" ? 1 : 0;
 }
@@ -100,6 +105,12 @@ void provider_stats::breaker(const std::string& model, const std::string& state,
   e.consecutive_failures = consecutive_failures;
 }
 
+void provider_stats::breaker_transition(const std::string& model,
+                                        const std::string& to) {
+  std::lock_guard lock{mu_};
+  ++entry(model).transitions[to];
+}
+
 void provider_stats::set_tasks(const std::string& model,
                                std::vector<std::string> tasks) {
   std::lock_guard lock{mu_};
@@ -167,7 +178,10 @@ json::object provider_stats::to_json() const {
         {"tasks", std::move(tasks)},
         {"breaker", json::object{{"state", e.breaker},
                                  {"consecutive_failures",
-                                  e.consecutive_failures}}},
+                                  e.consecutive_failures},
+                                 {"opened", count_of(e.transitions, "open")},
+                                 {"half_opened", count_of(e.transitions, "half_open")},
+                                 {"closed", count_of(e.transitions, "closed")}}},
         {"calls", e.c.calls},
         {"ok", e.c.ok},
         {"failures", e.c.failures},

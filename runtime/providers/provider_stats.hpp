@@ -44,6 +44,8 @@ public:
   void error(const std::string& model, std::string message);
   void breaker(const std::string& model, const std::string& state,
                uint32_t consecutive_failures);
+  /// A breaker changed state (to "open", "half_open" or "closed").
+  void breaker_transition(const std::string& model, const std::string& to);
   void set_tasks(const std::string& model, std::vector<std::string> tasks);
 
   /// Node-wide llm figures.
@@ -65,6 +67,7 @@ private:
     std::vector<std::string> tasks;
     model_counters c;
     std::string breaker = "closed";
+    std::map<std::string, uint64_t> transitions; // by new state
     uint32_t consecutive_failures = 0;
     std::deque<std::pair<int64_t, std::string>> errors; // unix ms, message
     std::deque<double> latencies;                       // seconds, newest last

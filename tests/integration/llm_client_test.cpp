@@ -283,7 +283,11 @@ TEST_CASE("llm client: the breaker opens, skips the model, and a probe closes it
   REQUIRE(r);
   CHECK(model_wrote(*r)); // the probe got through and was used
   CHECK(f.fake.request_count() == 3);
-  CHECK(f.llm_model("m-analysis").at("breaker").at("state") == "closed");
+  auto breaker = f.llm_model("m-analysis").at("breaker");
+  CHECK(breaker.at("state") == "closed");
+  CHECK(breaker.at("opened").as_uint64() == 1);
+  CHECK(breaker.at("half_opened").as_uint64() == 1);
+  CHECK(breaker.at("closed").as_uint64() == 1);
   auto metrics = f.reg.render();
   CHECK(metrics.find("engram_llm_breaker_transitions_total{model=\"m-analysis\",to=\"open\"} 1")
         != std::string::npos);

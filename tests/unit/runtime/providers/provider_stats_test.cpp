@@ -207,11 +207,15 @@ TEST_CASE("breakers: state per model, worst embedder, open llm models",
   CHECK(s.open_llm_breakers().empty());
 
   s.breaker("m1", "open", 5);
+  s.breaker_transition("m1", "open");
+  s.breaker_transition("m1", "half_open");
+  s.breaker_transition("m1", "open");
   s.breaker("m2", "closed", 0);
   s.breaker("m3", "half_open", 5);
   auto m1 = model_of(s, "llm", "m1");
   CHECK(m1.at("breaker") == json::parse(R"({"state":"open",)"
-                                        R"("consecutive_failures":5})"));
+                                        R"("consecutive_failures":5,)"
+                                        R"("opened":2,"half_opened":1,"closed":0})"));
   CHECK(s.open_llm_breakers()
         == std::vector<std::string>{"m1 (open)", "m3 (half_open)"});
   CHECK(s.embedder_breaker() == "closed"); // llm breakers do not count
