@@ -84,7 +84,8 @@ using namespace detail;
 bool is_read(const std::string& op) {
   return op == "entity.get" || op == "entity.list" || op == "entity.composite"
          || op == "turn.get" || op == "notes.list" || op == "note.get"
-         || op == "note.history" || op == "tasks.list" || op == "search";
+         || op == "note.history" || op == "tasks.list" || op == "search"
+         || op == "intent.list" || op == "intent.get";
 }
 
 // Adds "stale" to a successful JSON object reply.
@@ -108,6 +109,8 @@ api_reply dispatch(user_self self, api_call& call, reply_promise rp) {
     return get_composite(self, call);
   if (op == "turn.post")
     return post_turn(self, call, rp);
+  if (op.rfind("intent.", 0) == 0)
+    return intent_op(self, call, rp);
   if (op == "turn.get")
     return get_turn(self, call);
   if (op == "notes.list")
@@ -189,6 +192,8 @@ caf::error load_all(user_self self) {
   if (auto err = load_entities(self))
     return err;
   if (auto err = load_notes(self))
+    return err;
+  if (auto err = load_intents(self))
     return err;
   if (auto err = recover_tasks(self))
     return err;

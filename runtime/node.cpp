@@ -221,6 +221,7 @@ caf::error node::impl::start_http() {
                         [ps = provider_stats] { return ps->to_json(); }};
   api::add_system_routes(*gw, deps);
   api::add_entity_routes(*gw, bridges);
+  api::add_intent_routes(*gw, bridges);
   api::add_session_routes(*gw, {bridges, db, stats});
   server = std::make_unique<http::server>(
     opts.http,

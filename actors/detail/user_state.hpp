@@ -19,6 +19,7 @@
 #include "actors/user.hpp"
 #include "storage/entity_record.hpp"
 #include "storage/mutation.hpp"
+#include "storage/intent_record.hpp"
 #include "storage/note_record.hpp"
 #include "storage/task_record.hpp"
 #include "storage/turn_record.hpp"
@@ -65,6 +66,8 @@ struct user_state {
   // Every entity of the user, including writes handed to the journal but
   // not yet acknowledged (a failed write reloads the entity from RocksDB).
   std::map<std::string, entity_record> entities;
+  // Intents by id (few per user, loaded at start).
+  std::map<std::string, storage::intent_record> intents;
   bool known_stale = true;
   std::vector<providers::known_entity> known; // what the analyser is shown
 
@@ -205,6 +208,10 @@ std::string composite_of(user_self self, const std::string& session,
 
 // --- creation (user_creation.cpp) -----------------------------------------
 void run_creation(user_self self, const std::string& id);
+
+// --- intents (user_intents.cpp) --------------------------------------------
+api_reply intent_op(user_self self, api_call& call, reply_promise rp);
+caf::error load_intents(user_self self);
 
 // --- entities (user_entities.cpp) -----------------------------------------
 api_reply entity_op(user_self self, api_call& call, reply_promise rp);

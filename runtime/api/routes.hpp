@@ -45,6 +45,9 @@ http::websocket_handler node_websocket(gateway& gw, system_deps deps);
 /// through one of `bridges` (round-robin) to the router.
 void add_entity_routes(gateway& gw, std::vector<caf::actor> bridges);
 
+/// /v1/users/{user}/intents[/{id}[/close]] (user access).
+void add_intent_routes(gateway& gw, std::vector<caf::actor> bridges);
+
 struct session_deps {
   std::vector<caf::actor> bridges;
   std::shared_ptr<storage::store> db; // task id -> owner lookups

@@ -434,7 +434,7 @@ caf::expected<creation_result> create(std::string type, std::string summary,
                                       std::string name,
                                       rules_options opts = {}) {
   return rules_llm{opts}.create(
-    {std::move(type), std::move(summary), std::move(name)});
+    {std::move(type), std::move(summary), std::move(name), std::string{}});
 }
 
 } // namespace
