@@ -339,11 +339,21 @@ llm_client(llm_client_self self, llm_client_options opts,
 
 } // namespace detail
 
-std::chrono::milliseconds worst_case_latency(const llm_client_options& o) {
+std::chrono::milliseconds worst_case_latency(const llm_client_options& o,
+                                             uint32_t tasks_per_user) {
   auto models = 1 + o.fallback_models.size();
   auto per_model = uint64_t(o.max_retries + 1) * (o.timeout_ms + o.retry_max_ms);
-  // Plus two budget windows and a margin for the rules fallback.
-  return std::chrono::milliseconds(models * per_model + 2 * 60000 + 10000);
+  // A user's queued tasks may need several budget windows: each call takes
+  // up to batch_size of them, calls_per_minute calls per window.
+  uint64_t windows = 1;
+  if (o.budget.calls_per_minute > 0) {
+    uint64_t per_window = o.budget.calls_per_minute * std::max(1u, o.batch_size);
+    windows += (tasks_per_user + per_window - 1) / per_window;
+  }
+  if (o.budget.tokens_per_minute > 0)
+    windows += tasks_per_user; // one call per window, at worst
+  // Plus a margin for the rules fallback.
+  return std::chrono::milliseconds(models * per_model + windows * 60000 + 10000);
 }
 
 llm_worker_actor spawn_llm_client(caf::actor_system& sys,

@@ -56,8 +56,11 @@ struct llm_client_options {
 };
 
 /// The longest a task can take inside the client (every model, every retry,
-/// a budget window): what a caller's request timeout must exceed.
-std::chrono::milliseconds worst_case_latency(const llm_client_options& o);
+/// the budget windows a user's `tasks_per_user` queued tasks may need):
+/// what a caller's request timeout must exceed, so that a task waiting for
+/// its user's budget is never counted as a failed attempt.
+std::chrono::milliseconds worst_case_latency(const llm_client_options& o,
+                                             uint32_t tasks_per_user);
 
 /// `rules` are the workers that answer when every model has failed.
 llm_worker_actor spawn_llm_client(caf::actor_system& sys,

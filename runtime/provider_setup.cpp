@@ -145,7 +145,8 @@ start_providers(caf::actor_system& sys, const config::options& o,
     rules.push_back(spawn_llm_worker(sys, make_rules, metrics));
   if (client) {
     stats->describe("llm", "openai", o.llm.base_url);
-    out.task_timeout = worst_case_latency(*client);
+    out.task_timeout =
+      worst_case_latency(*client, o.pipeline.max_running_per_user);
     out.workers.push_back(
       spawn_llm_client(sys, std::move(*client), rules, metrics, stats));
     out.blocks = true;

@@ -513,3 +513,18 @@ TEST_CASE("openai embedder: batched calls, checked dimension, breaker",
     CHECK(stats->embedder_breaker() == "open");
   }
 }
+
+TEST_CASE("llm client: callers wait long enough for every budget window",
+          "[llm_client]") {
+  llm_client_options o;
+  o.timeout_ms = 1000;
+  o.retry_max_ms = 1000;
+  o.max_retries = 0;
+  auto base = worst_case_latency(o, 8);
+  o.budget.calls_per_minute = 1;
+  o.batch_size = 1;
+  // 8 queued tasks of one user, one call a minute: 8 more windows.
+  CHECK(worst_case_latency(o, 8) - base == std::chrono::minutes(8));
+  o.batch_size = 8; // one call carries all of them
+  CHECK(worst_case_latency(o, 8) - base == std::chrono::minutes(1));
+}
