@@ -27,6 +27,7 @@ struct user_entry {
 
 struct router_state {
   user_context ctx;
+  export_context ectx;
   router_options opts;
   std::unordered_map<std::string, user_entry> users;
   static inline const char* name = "engram.router";
@@ -34,9 +35,33 @@ struct router_state {
 
 using router_self = router_actor::stateful_pointer<router_state>;
 
-user_entry& spawn_entry(router_self self, const std::string& user) {
-  auto& e = self->state.users[user];
-  e.handle = spawn_user(self->system(), user, self->state.ctx);
+// Entry keys: the user id for user actors, '\x01' + user id for exporters
+// (ids never contain control characters).
+constexpr char exporter_mark = '\x01';
+
+bool is_exporter(const std::string& key) {
+  return !key.empty() && key.front() == exporter_mark;
+}
+
+std::string key_of(const api_call& call) {
+  if (call.op.rfind("export.", 0) == 0)
+    return exporter_mark + call.user;
+  return call.user;
+}
+
+user_entry& spawn_entry(router_self self, const std::string& key) {
+  auto& st = self->state;
+  auto& e = st.users[key];
+  auto me = caf::actor_cast<caf::actor>(self);
+  if (is_exporter(key)) {
+    auto ectx = st.ectx;
+    ectx.router = me;
+    e.handle = spawn_exporter(self->system(), key.substr(1), std::move(ectx));
+  } else {
+    auto ctx = st.ctx;
+    ctx.router = me;
+    e.handle = spawn_user(self->system(), key, std::move(ctx));
+  }
   e.closing = false;
   self->link_to(e.handle); // a router that stops takes its users along
   return e;
@@ -83,7 +108,9 @@ void on_exit(router_self self, caf::exit_msg& msg) {
   for (auto it = users.begin(); it != users.end(); ++it) {
     if (it->second.handle.address() != msg.source)
       continue;
-    spdlog::error("event=user_actor_died user={} reason=\"{}\"", it->first,
+    auto user = is_exporter(it->first) ? it->first.substr(1) : it->first;
+    spdlog::error("event={}_actor_died user={} reason=\"{}\"",
+                  is_exporter(it->first) ? "exporter" : "user", user,
                   caf::to_string(msg.reason));
     auto r = http::error_response(
       make_error(ec::unavailable, "the user's actor stopped; retry"));
@@ -107,16 +134,23 @@ void sweep(router_self self) {
 }
 
 router_actor::behavior_type router(router_self self, user_context ctx,
-                                   router_options opts) {
+                                   export_context ectx, router_options opts) {
   self->state.ctx = std::move(ctx);
+  self->state.ectx = std::move(ectx);
   self->state.opts = opts;
   self->set_exit_handler([self](caf::exit_msg& msg) { on_exit(self, msg); });
   self->delayed_send(self, opts.user_idle / 2, idle_atom::value);
   return {
     [self](call_atom, api_call& call) -> caf::result<api_reply> {
-      auto it = self->state.users.find(call.user);
+      auto key = key_of(call);
+      if (is_exporter(key) && self->state.ectx.writers.empty()) {
+        auto r = http::error_response(
+          make_error(ec::unavailable, "exports are not enabled on this node"));
+        return api_reply{static_cast<uint16_t>(r.status), r.body};
+      }
+      auto it = self->state.users.find(key);
       auto& e = it != self->state.users.end() ? it->second
-                                              : spawn_entry(self, call.user);
+                                              : spawn_entry(self, key);
       e.last_call = std::chrono::steady_clock::now();
       if (e.closing) {
         auto rp = self->make_response_promise<api_reply>();
@@ -126,7 +160,10 @@ router_actor::behavior_type router(router_self self, user_context ctx,
       return self->delegate(e.handle, call_atom::value, std::move(call));
     },
     [self](status_atom) {
-      return static_cast<uint64_t>(self->state.users.size());
+      uint64_t n = 0;
+      for (auto& kv : self->state.users)
+        n += is_exporter(kv.first) ? 0 : 1;
+      return n;
     },
     [self](idle_atom) { sweep(self); },
   };
@@ -135,8 +172,8 @@ router_actor::behavior_type router(router_self self, user_context ctx,
 } // namespace
 
 router_actor spawn_router(caf::actor_system& sys, user_context ctx,
-                          router_options opts) {
-  return sys.spawn(router, std::move(ctx), opts);
+                          export_context ectx, router_options opts) {
+  return sys.spawn(router, std::move(ctx), std::move(ectx), opts);
 }
 
 } // namespace engram

@@ -5,6 +5,10 @@
 // that arrive meanwhile wait in the router, so a user never has two actors
 // at once. Later, the cluster layer decides here whether the user is local.
 //
+// Each user has up to two actors with the same interface: the user actor
+// (every operation) and the exporter (operations "export.*",
+// actors/exporter.hpp). Both get the router's handle, to reach each other.
+//
 //   (call_atom, api_call) -> api_reply    answered by the user's actor
 //   (status_atom)         -> uint64_t     number of live user actors
 //   (idle_atom)                           internal sweep tick
@@ -13,13 +17,14 @@
 
 #include <caf/typed_actor.hpp>
 
+#include "actors/exporter.hpp"
 #include "actors/user.hpp"
 
 namespace engram {
 
 using router_actor = caf::typed_actor<
   caf::replies_to<call_atom, api_call>::with<api_reply>,
-  caf::replies_to<status_atom>::with<uint64_t>,
+  caf::replies_to<status_atom>::with<uint64_t>, // live user actors
   caf::reacts_to<idle_atom>>;
 
 struct router_options {
@@ -27,7 +32,9 @@ struct router_options {
   std::chrono::milliseconds user_idle{60000};
 };
 
+/// Without exporter writers (`ectx.writers` empty) export operations are
+/// answered 503.
 router_actor spawn_router(caf::actor_system& sys, user_context ctx,
-                          router_options opts);
+                          export_context ectx, router_options opts);
 
 } // namespace engram

@@ -47,6 +47,7 @@ void journal_write(user_self self, storage::mutation_list m, ack_fn on_ack,
     return x.col == static_cast<uint8_t>(storage::column::tasks)
            && x.kind == storage::mutation::put;
   });
+  mark_export_dirty(self, m);
   if (creates_work) {
     m.push_back(storage::mutation::make_put(
       storage::column::meta, storage::active_user_key(st.user), ""));
@@ -85,7 +86,8 @@ bool is_read(const std::string& op) {
   return op == "entity.get" || op == "entity.list" || op == "entity.composite"
          || op == "turn.get" || op == "notes.list" || op == "note.get"
          || op == "note.history" || op == "tasks.list" || op == "search"
-         || op == "intent.list" || op == "intent.get";
+         || op == "intent.list" || op == "intent.get"
+         || op == "document.list" || op == "document.get";
 }
 
 // Adds "stale" to a successful JSON object reply.
@@ -127,6 +129,12 @@ api_reply dispatch(user_self self, api_call& call, reply_promise rp) {
     return retry_task(self, call, rp);
   if (op == "search")
     return search(self, call, rp);
+  if (op.rfind("document.", 0) == 0)
+    return document_op(self, call, rp);
+  if (op == "session.end")
+    return end_session(self, call, rp);
+  if (op == "user.export_context")
+    return export_context(self);
   if (op == "user.wake")
     return json_reply(200, {{"user", self->state.user}});
   return error_reply(make_error(ec::not_found, "unknown operation " + op));
@@ -195,8 +203,13 @@ caf::error load_all(user_self self) {
     return err;
   if (auto err = load_intents(self))
     return err;
+  if (auto err = load_documents(self))
+    return err;
+  if (auto err = load_export_dirty(self))
+    return err;
   if (auto err = recover_tasks(self))
     return err;
+  count_unembedded(self);
   if (auto err = load_index(self))
     return err;
   auto ms = std::chrono::duration<double, std::milli>(

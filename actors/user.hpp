@@ -38,6 +38,9 @@ using user_actor = caf::typed_actor<
   caf::reacts_to<timeout_atom, uint64_t>>;
 
 class queue_stats;
+namespace exports {
+class export_settings;
+}
 
 /// What every user actor shares: the store for reads, the journal for
 /// writes, the workers and the embedder, and the pipeline settings.
@@ -57,6 +60,16 @@ struct user_context {
   // their calls carry none.
   std::chrono::milliseconds task_timeout{120000};
   bool providers_block = true;
+  // Documents are split into chunks of this size (exports.chunk_*), and
+  // their text may be this long.
+  std::size_t chunk_chars = 1200;
+  std::size_t chunk_overlap = 150;
+  std::size_t max_document_bytes = 1024 * 1024;
+  // Export policy (thresholds the user actor applies before sending a
+  // trigger); null: exports off, no triggers are sent.
+  std::shared_ptr<exports::export_settings> export_settings;
+  // The router (set by the router itself): exporters are reached through it.
+  caf::actor router;
 };
 
 user_actor spawn_user(caf::actor_system& sys, std::string user,

@@ -32,10 +32,16 @@ void save_intent(user_self self, storage::intent_record rec,
     boost::json::serialize(to_json(rec)))};
   journal_write(
     self, std::move(m),
-    [rec, status, rp](uint64_t seq) mutable {
+    [self, rec, before, status, rp](uint64_t seq) mutable {
       auto obj = to_json(rec);
       obj["seq"] = seq;
       rp.deliver(json_reply(status, obj));
+      if (rec.closed && before && !before->closed) {
+        api::trigger_fields f;
+        f.kind = exports::trigger_kind::intent_closed;
+        f.label = "intent_closed:" + rec.id;
+        send_export_trigger(self, f);
+      }
     },
     [self, id = rec.id, before, rp](const caf::error& err) mutable {
       if (before)

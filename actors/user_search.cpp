@@ -32,6 +32,8 @@ storage::group_id group_of(const storage::doc_ref& ref) {
 // Whether the document still exists (its entity, and its note).
 bool doc_alive(user_self self, const storage::doc_ref& ref) {
   auto& st = self->state;
+  if (ref.is_memory())
+    return memory_alive(self, ref);
   if (!st.entities.count(ref.entity_id))
     return false;
   return ref.session.empty() || st.notes.count({ref.session, ref.entity_id});
@@ -104,6 +106,8 @@ void vectors_stored(user_self self, const std::vector<embed_item>& items,
                          double(now - d->second.since_ms));
       drop_outstanding(self, d->second.origin);
       st.dirty.erase(d);
+      if (ref && ref->is_memory())
+        memory_embedded(self, *ref);
     } else {
       st.ctx.stats->pending_added(queue_kind::embedding, d->second.since_ms);
     }
@@ -222,6 +226,11 @@ void answer_search(user_self self, const api::search_fields& f, bool stale,
     auto ref = storage::parse_doc_key(h.doc_key);
     if (!ref)
       continue;
+    if (ref->is_memory()) {
+      if (auto hit = memory_hit(self, *ref, h.score))
+        hits.emplace_back(std::move(*hit));
+      continue;
+    }
     if (!ref->session.empty() && (!f.session || ref->session != *f.session))
       continue; // another session sharing the group hash
     if (ref->session.empty() && f.session
@@ -234,6 +243,7 @@ void answer_search(user_self self, const api::search_fields& f, bool stale,
     if (!ref->session.empty())
       session = ref->session;
     hits.emplace_back(boost::json::object{
+      {"kind", "entity"},
       {"entity_id", ref->entity_id},
       {"title", e->second.title},
       {"type", e->second.type},
@@ -309,8 +319,12 @@ void flush_embeddings(user_self self) {
     embed_item it{doc, d.generation, true};
     auto ref = storage::parse_doc_key(doc);
     it.alive = ref && doc_alive(self, *ref);
-    texts.push_back(it.alive ? composite_of(self, ref->session, ref->entity_id)
-                             : std::string{});
+    if (!it.alive)
+      texts.emplace_back();
+    else if (ref->is_memory())
+      texts.push_back(memory_text(self, *ref));
+    else
+      texts.push_back(composite_of(self, ref->session, ref->entity_id));
     st.ctx.stats->pending_removed(queue_kind::embedding, d.since_ms);
     st.ctx.stats->started(queue_kind::embedding);
     items.push_back(std::move(it));

@@ -368,6 +368,8 @@ void finish_tasks(user_self self, const std::vector<std::string>& ids) {
       continue;
     auto status = turn->second.status;
     auto sibling = [&](auto& kv) { return kv.second.rec.event_id == event; };
+    if (status == storage::turn_status::applied)
+      turn_applied(self, turn->second);
     if (status == storage::turn_status::applied
         || (status == storage::turn_status::failed
             && std::none_of(st.tasks.begin(), st.tasks.end(), sibling)))

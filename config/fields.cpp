@@ -98,6 +98,36 @@ std::string base_url(std::string_view value) {
          + quoted(value);
 }
 
+std::string export_mode(std::string_view value) {
+  static constexpr std::array<std::string_view, 3> modes{"event", "nightly",
+                                                         "hybrid"};
+  return one_of(value, modes);
+}
+
+std::string trigger_name(std::string_view value) {
+  static constexpr std::array<std::string_view, 6> kinds{
+    "intent_closed", "document_upload", "concept_change",
+    "session_end",   "manual",          "nightly"};
+  return one_of(value, kinds);
+}
+
+std::string time_of_day(std::string_view value) {
+  auto digits = [&](std::size_t at, int max) {
+    if (at + 2 > value.size() || value[at] < '0' || value[at] > '9'
+        || value[at + 1] < '0' || value[at + 1] > '9')
+      return false;
+    return (value[at] - '0') * 10 + (value[at + 1] - '0') <= max;
+  };
+  bool ok = (value.size() == 5 || (value.size() == 8 && value[5] == ':'))
+            && value[2] == ':' && digits(0, 23) && digits(3, 59)
+            && (value.size() == 5 || digits(6, 59));
+  return ok ? "" : "must be HH:MM or HH:MM:SS (UTC), got " + quoted(value);
+}
+
+std::string optional_url(std::string_view value) {
+  return value.empty() ? "" : base_url(value);
+}
+
 // A model name goes into JSON bodies and labels; keep it printable.
 std::string model_name(std::string_view value) {
   if (value.size() <= 256
@@ -327,6 +357,41 @@ const std::vector<field<options>>& option_fields() {
      "hnsw: links per node (M); applies to new graphs."},
     {"index.ef_construction", at(&o::index, &index_options::ef_construction),
      between(1, 10000), "hnsw: ef_construction; applies to new graphs."},
+    {"exports.mode", at(&o::exports, &export_options::mode),
+     checked_by(export_mode),
+     "Which triggers export: event, nightly or hybrid."},
+    {"exports.debounce_ms", at(&o::exports, &export_options::debounce_ms),
+     between(0, 31536000000), "Window that coalesces triggers after an export."},
+    {"exports.nightly_at", at(&o::exports, &export_options::nightly_at),
+     checked_by(time_of_day), "Daily export time, HH:MM[:SS] UTC."},
+    {"exports.concept_change_threshold",
+     at(&o::exports, &export_options::concept_change_threshold),
+     between(0, 1000000), "Fewest concepts a concept_change needs."},
+    {"exports.session_end_min_turns",
+     at(&o::exports, &export_options::session_end_min_turns),
+     between(0, 1000000), "Fewest turns a session_end needs (unless high impact)."},
+    {"exports.high_priority", at(&o::exports, &export_options::high_priority),
+     checked_by(trigger_name), "Trigger kinds that skip the window."},
+    {"exports.max_pending", at(&o::exports, &export_options::max_pending),
+     between(1, 10000), "Coalesced triggers a trailing export lists."},
+    {"exports.chunk_chars", at(&o::exports, &export_options::chunk_chars),
+     between(100, 100000), "Most characters per document chunk."},
+    {"exports.chunk_overlap", at(&o::exports, &export_options::chunk_overlap),
+     between(0, 99999), "Characters repeated from the previous chunk."},
+    {"exports.max_document_bytes",
+     at(&o::exports, &export_options::max_document_bytes),
+     between(1, 64 * MiB), "Longest accepted document text."},
+    {"exports.webhook_url", at(&o::exports, &export_options::webhook_url),
+     checked_by(optional_url), "Called after each export; empty = none."},
+    {"exports.webhook_secret_env",
+     at(&o::exports, &export_options::webhook_secret_env), anything(),
+     "Variable holding the webhook's HMAC-SHA256 key."},
+    {"exports.webhook_timeout_ms",
+     at(&o::exports, &export_options::webhook_timeout_ms),
+     between(100, 600000), "Longest webhook call."},
+    {"exports.webhook_max_retries",
+     at(&o::exports, &export_options::webhook_max_retries), between(0, 100),
+     "Retries of a failed webhook call."},
   };
   return table;
 }

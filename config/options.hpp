@@ -254,6 +254,46 @@ struct index_options {
   uint32_t ef_construction = 200;
 };
 
+// Mesh-context exports (docs/EXPORTS.md). mode, debounce_ms and nightly_at
+// can also be changed at run time (PUT /v1/exports/config); the stored
+// change then wins over these values.
+struct export_options {
+  // "event" (triggers only), "nightly" (schedule and manual only) or
+  // "hybrid" (both). Default: "hybrid".
+  std::string mode = "hybrid";
+  // Window after an export within which further triggers wait for one
+  // trailing export at its end. Default: 600000 (10 minutes).
+  uint64_t debounce_ms = 600000;
+  // Daily export of every user changed since their last export, "HH:MM" or
+  // "HH:MM:SS" UTC. Default: "03:00".
+  std::string nightly_at = "03:00";
+  // concept_change triggers naming fewer concepts are ignored. Default: 5.
+  uint32_t concept_change_threshold = 5;
+  // session_end exports only for high-impact sessions or sessions with at
+  // least this many turns. Default: 10.
+  uint32_t session_end_min_turns = 10;
+  // Trigger kinds that export at once, skipping the window. Default: none.
+  std::vector<std::string> high_priority;
+  // Coalesced triggers a trailing export lists (more are only counted).
+  // Default: 100.
+  uint32_t max_pending = 100;
+  // Document chunks: most characters (code points) per chunk, and how many
+  // repeat from the previous chunk. Defaults: 1200 / 150.
+  uint32_t chunk_chars = 1200;
+  uint32_t chunk_overlap = 150;
+  // Longest accepted document text, in bytes. Default: 1 MiB.
+  uint64_t max_document_bytes = 1024 * 1024;
+  // Webhook called after each export; empty = none.
+  std::string webhook_url;
+  // Variable holding the HMAC-SHA256 key for the signature header; empty or
+  // unset = unsigned.
+  std::string webhook_secret_env = "ENGRAM_WEBHOOK_SECRET";
+  // Longest webhook call, and retries (exponential back-off). Defaults:
+  // 5000 ms / 5.
+  uint32_t webhook_timeout_ms = 5000;
+  uint32_t webhook_max_retries = 5;
+};
+
 struct options {
   node_options node;
   http_options http;
@@ -264,6 +304,7 @@ struct options {
   llm_options llm;
   embedder_options embedder;
   index_options index;
+  export_options exports;
 };
 
 } // namespace engram::config

@@ -90,6 +90,17 @@ caf::error check_provider_models(const options& opts) {
   return caf::none;
 }
 
+// The chunker needs an overlap below the chunk size.
+caf::error check_chunks(const options& opts) {
+  if (opts.exports.chunk_overlap >= opts.exports.chunk_chars)
+    return detail::config_error(
+      {}, "exports.chunk_overlap",
+      "must be below exports.chunk_chars ("
+        + std::to_string(opts.exports.chunk_chars) + "), got "
+        + std::to_string(opts.exports.chunk_overlap));
+  return caf::none;
+}
+
 } // namespace
 
 caf::error validate(const options& opts) {
@@ -97,6 +108,8 @@ caf::error validate(const options& opts) {
     if (auto p = detail::check(f.access.cref(opts), f.valid))
       return detail::config_error({}, detail::join_path(f.path, p->where),
                                   p->what);
+  if (auto err = check_chunks(opts))
+    return err;
   if (auto err = check_provider_models(opts))
     return err;
   return check_auth_exposure(opts);

@@ -35,4 +35,13 @@ using pump_atom = caf::atom_constant<caf::atom("e_pump")>;
 /// HTTP workers: make one blocking call to a model server.
 using http_atom = caf::atom_constant<caf::atom("e_http")>;
 
+/// Exports: write / read a file, append to / read the event log, deliver a
+/// webhook, a nightly tick, a config change.
+using write_atom = caf::atom_constant<caf::atom("e_write")>;
+using read_atom = caf::atom_constant<caf::atom("e_read")>;
+using log_atom = caf::atom_constant<caf::atom("e_log")>;
+using notify_atom = caf::atom_constant<caf::atom("e_notify")>;
+using nightly_atom = caf::atom_constant<caf::atom("e_nightly")>;
+using config_atom = caf::atom_constant<caf::atom("e_config")>;
+
 } // namespace engram

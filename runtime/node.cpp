@@ -14,6 +14,10 @@
 
 #include "actors/bridge.hpp"
 #include "actors/embedder.hpp"
+#include "actors/export_io.hpp"
+#include "actors/export_scheduler.hpp"
+#include "actors/exporter.hpp"
+#include "actors/webhook.hpp"
 #include "actors/journal.hpp"
 #include "actors/llm_worker.hpp"
 #include "actors/router.hpp"
@@ -21,6 +25,8 @@
 #include "messages/registry.hpp"
 #include "runtime/api/routes.hpp"
 #include "runtime/auth.hpp"
+#include "runtime/exports/export_settings.hpp"
+#include "runtime/exports/export_stats.hpp"
 #include "runtime/gateway.hpp"
 #include "runtime/health.hpp"
 #include "runtime/http/server.hpp"
@@ -51,6 +57,12 @@ struct node::impl {
   std::vector<caf::actor> bridges;
   std::vector<llm_worker_actor> workers;
   embedder_actor embedder;
+  std::shared_ptr<exports::export_settings> export_settings;
+  std::shared_ptr<exports::node_export_stats> export_stats;
+  std::vector<export_writer_actor> export_writers;
+  event_log_actor export_events;
+  webhook_actor webhook;
+  export_scheduler_actor export_scheduler;
   std::shared_ptr<queue_stats> stats;
   std::shared_ptr<providers::provider_stats> provider_stats
     = std::make_shared<providers::provider_stats>();
@@ -62,6 +74,7 @@ struct node::impl {
   caf::error start_actors();
   caf::error start_http();
   caf::error start_pipeline(user_context& ctx);
+  caf::error start_exports(user_context& ctx, export_context& ectx);
   void wake_active_users();
   boost::json::object node_info() const;
   void stop_actors();
@@ -139,7 +152,12 @@ caf::error node::impl::start_actors() {
   ctx.journal = journal;
   if (auto err = start_pipeline(ctx))
     return err;
-  router = spawn_router(*sys, std::move(ctx), {});
+  export_context ectx;
+  if (auto err = start_exports(ctx, ectx))
+    return err;
+  router = spawn_router(*sys, std::move(ctx), std::move(ectx), {});
+  export_scheduler = spawn_export_scheduler(*sys, db, journal, router,
+                                            export_settings);
   for (uint32_t i = 0; i < std::max(1u, opts.http.io_threads); ++i)
     bridges.push_back(spawn_bridge(*sys, router, timeout));
   return caf::none;
@@ -169,6 +187,47 @@ caf::error node::impl::start_pipeline(user_context& ctx) {
   ctx.index.m = opts.index.m;
   ctx.index.ef_construction = opts.index.ef_construction;
   ctx.index_dir = (fs::path(opts.node.data_dir) / "index").string();
+  return caf::none;
+}
+
+caf::error node::impl::start_exports(user_context& ctx, export_context& ectx) {
+  auto& o = opts.exports;
+  export_settings = std::make_shared<exports::export_settings>(o);
+  if (auto err = load_export_config(*db, *export_settings))
+    return err;
+  export_stats = std::make_shared<exports::node_export_stats>(metrics);
+  auto data = fs::path(opts.node.data_dir);
+  // Two writers: one user's writes stay ordered (always the same writer),
+  // and one slow disk sync does not hold every other user's export.
+  for (int i = 0; i < 2; ++i)
+    export_writers.push_back(spawn_export_writer(*sys));
+  export_events = spawn_event_log(
+    *sys, (data / "logs" / "export_events.jsonl").string());
+  if (!o.webhook_url.empty()) {
+    webhook_options w;
+    w.url = o.webhook_url;
+    if (auto v = std::getenv(o.webhook_secret_env.c_str());
+        v && !o.webhook_secret_env.empty())
+      w.secret = v;
+    else
+      spdlog::warn("event=webhook_unsigned reason=\"{} is not set\"",
+                   o.webhook_secret_env);
+    w.timeout_ms = o.webhook_timeout_ms;
+    w.max_retries = o.webhook_max_retries;
+    webhook = spawn_webhook(*sys, std::move(w), export_stats);
+  }
+  ectx.db = db;
+  ectx.journal = journal;
+  ectx.writers = export_writers;
+  ectx.events = export_events;
+  ectx.webhook = webhook;
+  ectx.settings = export_settings;
+  ectx.stats = export_stats;
+  ectx.dir = (data / "exports").string();
+  ctx.chunk_chars = o.chunk_chars;
+  ctx.chunk_overlap = o.chunk_overlap;
+  ctx.max_document_bytes = o.max_document_bytes;
+  ctx.export_settings = export_settings;
   return caf::none;
 }
 
@@ -223,6 +282,9 @@ caf::error node::impl::start_http() {
   api::add_entity_routes(*gw, bridges);
   api::add_intent_routes(*gw, bridges);
   api::add_session_routes(*gw, {bridges, db, stats});
+  api::add_export_routes(
+    *gw, {bridges, caf::actor_cast<caf::actor>(export_scheduler),
+          export_settings, export_stats});
   server = std::make_unique<http::server>(
     opts.http,
     [this](http::request req, http::responder done) {
@@ -252,6 +314,12 @@ void node::impl::stop_actors() {
   for (auto& b : bridges)
     caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(export_scheduler, caf::exit_reason::user_shutdown);
+  for (auto& w : export_writers)
+    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(export_events, caf::exit_reason::user_shutdown);
+  if (webhook)
+    caf::anon_send_exit(webhook, caf::exit_reason::user_shutdown);
   for (auto& w : workers)
     caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(embedder, caf::exit_reason::user_shutdown);
@@ -260,6 +328,10 @@ void node::impl::stop_actors() {
   embedder = nullptr;
   bridges.clear();
   router = nullptr;
+  export_scheduler = nullptr;
+  export_writers.clear();
+  export_events = nullptr;
+  webhook = nullptr;
   journal = nullptr;
   sys->await_all_actors_done();
   sys.reset();

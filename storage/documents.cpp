@@ -38,10 +38,32 @@ std::string composite_doc_key(std::string_view session,
   return "c/" + std::string{session} + "/" + std::string{entity_id};
 }
 
+std::string memory_doc_key(std::string_view document_id, uint32_t chunk) {
+  return "m/" + std::string{document_id} + "/" + std::to_string(chunk);
+}
+
+namespace {
+
+std::optional<doc_ref> parse_memory_key(std::string_view rest) {
+  auto id = next_part(rest);
+  if (!id || rest.empty() || rest.size() > 9
+      || rest.find_first_not_of("0123456789") != std::string_view::npos
+      || (rest.size() > 1 && rest.front() == '0'))
+    return std::nullopt;
+  doc_ref ref;
+  ref.memory_id = std::string{*id};
+  ref.chunk = static_cast<uint32_t>(std::stoul(std::string{rest}));
+  return ref;
+}
+
+} // namespace
+
 std::optional<doc_ref> parse_doc_key(std::string_view key) {
   auto kind = key.substr(0, 2);
   auto rest = key.substr(kind.size());
   doc_ref ref;
+  if (kind == "m/")
+    return parse_memory_key(rest);
   if (kind == "c/") {
     auto session = next_part(rest);
     if (!session)

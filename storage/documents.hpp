@@ -5,6 +5,8 @@
 //   "[Base Lore]\n<content>".
 // - Composite of (session, entity): doc key "c/<session>/<entity_id>", text
 //   "[Base Lore]\n<content>\n\n[Session-Specific Notes]\n<note>".
+// - Chunk of an uploaded document (a "memory"): doc key
+//   "m/<document_id>/<chunk index>", text the chunk's text.
 // Ids never contain '/', so a doc key splits unambiguously.
 //
 // Vectors (column `vectors`): key str(user) str(doc_key), value the floats
@@ -25,13 +27,18 @@
 namespace engram::storage {
 
 struct doc_ref {
-  std::string session;   // empty for base lore
-  std::string entity_id;
+  std::string session;   // empty for base lore and memories
+  std::string entity_id; // empty for memories
+  std::string memory_id; // a document's id: this is one of its chunks
+  uint32_t chunk = 0;
+
+  bool is_memory() const { return !memory_id.empty(); }
 };
 
 std::string base_doc_key(std::string_view entity_id);
 std::string composite_doc_key(std::string_view session,
                               std::string_view entity_id);
+std::string memory_doc_key(std::string_view document_id, uint32_t chunk);
 /// nullopt when `key` is not a doc key made above.
 std::optional<doc_ref> parse_doc_key(std::string_view key);
 

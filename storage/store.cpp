@@ -117,7 +117,10 @@ caf::error store::impl::scan(column col, std::string_view prefix,
   std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(ro, cf(col))};
   rocksdb::Slice pfx{prefix.data(), prefix.size()};
   for (it->Seek(scan_start(prefix, after));
-       it->Valid() && it->key().starts_with(pfx); it->Next())
+       // An empty prefix scans the whole column (and would hand memcmp a
+       // null pointer).
+       it->Valid() && (prefix.empty() || it->key().starts_with(pfx));
+       it->Next())
     if (!visit(it->key().ToStringView(), it->value().ToStringView()))
       break;
   auto st = it->status();

@@ -17,6 +17,8 @@
 #include <caf/all.hpp>
 
 #include "actors/user.hpp"
+#include "storage/document_record.hpp"
+#include "storage/documents.hpp"
 #include "storage/entity_record.hpp"
 #include "storage/mutation.hpp"
 #include "storage/intent_record.hpp"
@@ -24,6 +26,7 @@
 #include "storage/task_record.hpp"
 #include "storage/turn_record.hpp"
 #include "storage/vector_index.hpp"
+#include "runtime/api/export_input.hpp"
 
 namespace engram::detail {
 
@@ -68,6 +71,14 @@ struct user_state {
   std::map<std::string, entity_record> entities;
   // Intents by id (few per user, loaded at start).
   std::map<std::string, storage::intent_record> intents;
+  // Uploaded documents (metadata; chunk text stays on disk), and how many
+  // chunks of each still wait for their vectors: at zero the document is
+  // searchable and the document_upload export trigger fires.
+  std::map<std::string, storage::document_record> documents;
+  std::map<std::string, uint32_t> doc_unembedded;
+  // The exports column holds this user's dirty key (changed since the last
+  // export); the first change after an export puts it.
+  bool export_dirty = false;
   bool known_stale = true;
   std::vector<providers::known_entity> known; // what the analyser is shown
 
@@ -212,6 +223,33 @@ void run_creation(user_self self, const std::string& id);
 // --- intents (user_intents.cpp) --------------------------------------------
 api_reply intent_op(user_self self, api_call& call, reply_promise rp);
 caf::error load_intents(user_self self);
+
+// --- documents (user_documents.cpp) ------------------------------------------
+api_reply document_op(user_self self, api_call& call, reply_promise rp);
+caf::error load_documents(user_self self);
+/// After recovery: chunks of each document still waiting for vectors.
+void count_unembedded(user_self self);
+/// A memory chunk's vector is stored (or it was dropped).
+void memory_embedded(user_self self, const storage::doc_ref& ref);
+bool memory_alive(user_self self, const storage::doc_ref& ref);
+/// The chunk's text (from RocksDB); empty when it is gone.
+std::string memory_text(user_self self, const storage::doc_ref& ref);
+/// A search hit for a memory chunk; nullopt when it is gone.
+std::optional<boost::json::object>
+memory_hit(user_self self, const storage::doc_ref& ref, float score);
+
+// --- exports (user_exports.cpp) ---------------------------------------------
+/// op "user.export_context": the context the exporter writes.
+api_reply export_context(user_self self);
+/// op "session.end": fires session_end; answers with the exporter's decision.
+api_reply end_session(user_self self, const api_call& call, reply_promise rp);
+/// Sends an export trigger to the user's exporter (fire and forget).
+void send_export_trigger(user_self self, const api::trigger_fields& f);
+/// A turn's changes are all applied: maybe a concept_change trigger.
+void turn_applied(user_self self, const turn_record& turn);
+/// Adds the dirty key to a batch that changes what an export shows.
+void mark_export_dirty(user_self self, storage::mutation_list& m);
+caf::error load_export_dirty(user_self self);
 
 // --- entities (user_entities.cpp) -----------------------------------------
 api_reply entity_op(user_self self, api_call& call, reply_promise rp);

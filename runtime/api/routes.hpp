@@ -16,6 +16,10 @@
 
 namespace engram {
 class queue_stats;
+namespace exports {
+class export_settings;
+class node_export_stats;
+} // namespace exports
 namespace storage {
 class store;
 }
@@ -53,6 +57,18 @@ struct session_deps {
   std::shared_ptr<storage::store> db; // task id -> owner lookups
   std::shared_ptr<queue_stats> stats;
 };
+
+struct export_deps {
+  std::vector<caf::actor> bridges;
+  caf::actor scheduler; // takes (config_atom, bridge_call)
+  std::shared_ptr<exports::export_settings> settings;
+  std::shared_ptr<exports::node_export_stats> stats;
+};
+
+/// Exports, documents and session end: /v1/users/{user}/exports[/...],
+/// /documents[/{id}], /sessions/{session}/end (user access);
+/// GET /v1/exports/stats (any key), GET|PUT /v1/exports/config (admin).
+void add_export_routes(gateway& gw, export_deps deps);
 
 /// Turns, notes, tasks and search under /v1/users/{user}/ (user access),
 /// POST /v1/tasks/{task_id}/retry (admin) and GET /v1/queues (any key).

@@ -104,6 +104,8 @@ json::object to_json(const export_event& e) {
   else
     out["error"] = e.error;
   out["version"] = e.version;
+  if (!e.reason.empty())
+    out["reason"] = e.reason;
   return out;
 }
 
@@ -160,10 +162,14 @@ caf::error event_log::open_for_append() {
 }
 
 caf::error event_log::append(const export_event& e) {
+  return append_json(json::serialize(to_json(e)));
+}
+
+caf::error event_log::append_json(std::string line) {
   if (fd_ < 0)
     if (auto err = open_for_append())
       return err;
-  auto line = json::serialize(to_json(e)) + '\n';
+  line += '\n';
   auto err = write_all(fd_, line, path_);
   if (!err && opts_.sync_each_append && ::fsync(fd_) != 0)
     err = io_error(path_, "fsync", errno);

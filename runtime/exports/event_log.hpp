@@ -23,23 +23,27 @@ struct export_event {
   /// When the decision was made, Unix milliseconds.
   int64_t at_ms = 0;
   std::string user_id;
-  /// What asked for the export ("schedule", "manual", ...).
+  /// What asked for the export ("intent_closed:i42", "manual", ...).
   std::vector<std::string> triggers;
-  /// What was decided or done ("exported", "skipped_unchanged", ...).
+  /// What was decided or done (exported, debounced, coalesced, ignored,
+  /// unchanged, failed).
   std::string outcome;
   double duration_seconds = 0;
   bool success = true;
-  /// "full" or "incremental", or empty.
+  /// The export mode in force ("event", "nightly", "hybrid").
   std::string mode;
   /// Why it failed; empty on success.
   std::string error;
+  /// Why the policy decided so (e.g. why a trigger was ignored); may be
+  /// empty.
+  std::string reason;
   /// The export version written (0 if none).
   uint64_t version = 0;
 };
 
 /// {"timestamp": ISO-8601 UTC with ms (iso8601_ms), "user_id", "triggers",
 ///  "outcome", "duration_seconds", "success", "mode", "error" (null when
-///  empty), "version"}.
+///  empty), "version", "reason" (only when not empty)}.
 boost::json::object to_json(const export_event& e);
 
 struct event_log_options {
@@ -65,6 +69,10 @@ public:
   /// when missing. ec::storage_failure (path and reason) on error; the next
   /// append then reopens the file.
   caf::error append(const export_event& e);
+
+  /// Appends one already serialised record (a JSON object without the line
+  /// end, e.g. serialize(to_json(e))), as append does.
+  caf::error append_json(std::string line);
 
   /// Up to `limit` records of `user`, newest first (by timestamp, ties by
   /// position in the file, later first); with `before_ms`, only records
