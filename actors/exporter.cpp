@@ -56,13 +56,13 @@ export_job job_of(const exports::decision& d, exports::trigger_kind cause) {
 void decide(exporter_self self, const exports::trigger& t, bool wait,
             caf::typed_response_promise<api_reply> rp) {
   auto& st = self->state;
-  auto cfg = st.ctx.settings->get();
+  auto cfg = st.ctx->settings->get();
   auto d = exports::on_trigger(cfg->policy, st.rec.debounce, t);
   st.rec.stats.count(t.kind);
-  st.ctx.stats->count(t.kind);
+  st.ctx->stats->count(t.kind);
   if (!d.export_now) {
     st.rec.stats.count(d.what);
-    st.ctx.stats->count(d.what);
+    st.ctx->stats->count(d.what);
     log_event(self, {t.label}, d.what, 0, {}, 0, d.reason);
     if (d.what == outcome::ignored)
       spdlog::info("event=export_trigger_ignored user={} trigger={} "
@@ -143,11 +143,14 @@ void on_nightly(exporter_self self, caf::typed_response_promise<api_reply> rp) {
 
 void on_timer(exporter_self self, uint64_t generation) {
   auto& st = self->state;
-  auto cfg = st.ctx.settings->get();
-  auto d = exports::on_timer(cfg->policy, st.rec.debounce, generation,
-                             now_unix_ms());
+  auto cfg = st.ctx->settings->get();
+  auto due = st.rec.debounce.trailing_due_ms;
+  auto now = now_unix_ms();
+  auto d = exports::on_timer(cfg->policy, st.rec.debounce, generation, now);
   if (!d)
     return; // stale: an export now absorbed it
+  if (due)
+    st.ctx->stats->timer_fired(double(now - *due) / 1000.0);
   persist(self, {});
   auto cause = d->carried.empty() ? exports::trigger_kind::manual
                                   : d->carried.back().kind;
@@ -189,7 +192,7 @@ api_reply on_events(exporter_self self, const api_call& call,
     before = *ms;
   }
   self
-    ->request(self->state.ctx.events, caf::infinite, read_atom::value,
+    ->request(self->state.ctx->events, caf::infinite, read_atom::value,
               self->state.user, *limit, before)
     .then([rp](std::string& body) mutable { rp.deliver(api_reply{200, body}); },
           [rp](caf::error& err) mutable { rp.deliver(error_of(err)); });
@@ -202,7 +205,7 @@ api_reply on_latest(exporter_self self,
   auto user = st.user;
   self
     ->request(writer_of(self), caf::infinite, read_atom::value,
-              export_path(st.ctx.dir, st.user))
+              export_path(st.ctx->dir, st.user))
     .then([rp](std::string& body) mutable { rp.deliver(api_reply{200, body}); },
           [rp, user](caf::error& err) mutable {
             if (err == ec::not_found)
@@ -215,7 +218,7 @@ api_reply on_latest(exporter_self self,
 
 api_reply on_stats(exporter_self self) {
   auto& st = self->state;
-  auto cfg = st.ctx.settings->get();
+  auto cfg = st.ctx->settings->get();
   auto body = exports::to_json(st.rec.stats);
   body["user_id"] = st.user;
   body["mode"] = exports::to_string(cfg->policy.mode);
@@ -263,7 +266,7 @@ caf::result<api_reply> on_call(exporter_self self, api_call& call) {
 // or run now when it fell due while the node was down).
 void load(exporter_self self) {
   auto& st = self->state;
-  auto raw = st.ctx.db->get(storage::column::exports,
+  auto raw = st.ctx->db->get(storage::column::exports,
                             exports::exporter_state_key(st.user));
   if (!raw) {
     if (raw.error() != ec::not_found)
@@ -281,7 +284,7 @@ void load(exporter_self self) {
     return;
   }
   st.rec = std::move(*rec);
-  auto cfg = st.ctx.settings->get();
+  auto cfg = st.ctx->settings->get();
   auto d = exports::resume(cfg->policy, st.rec.debounce, now_unix_ms());
   if (!d)
     return;
@@ -303,7 +306,7 @@ bool idle(exporter_self self) {
 }
 
 user_actor::behavior_type exporter(exporter_self self, std::string user,
-                                   export_context ctx) {
+                                   std::shared_ptr<const export_context> ctx) {
   self->state.user = std::move(user);
   self->state.ctx = std::move(ctx);
   load(self);
@@ -330,7 +333,7 @@ std::string export_path(const std::string& dir, const std::string& user) {
 }
 
 user_actor spawn_exporter(caf::actor_system& sys, std::string user,
-                          export_context ctx) {
+                          std::shared_ptr<const export_context> ctx) {
   return sys.spawn(detail::exporter, std::move(user), std::move(ctx));
 }
 

@@ -57,7 +57,7 @@ struct export_context {
 };
 
 user_actor spawn_exporter(caf::actor_system& sys, std::string user,
-                          export_context ctx);
+                          std::shared_ptr<const export_context> ctx);
 
 /// Where `user`'s export lives under `dir`.
 std::string export_path(const std::string& dir, const std::string& user);

@@ -29,7 +29,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 void notify_webhook(exporter_self self, const export_job& job,
                     int64_t generated_ms) {
   auto& st = self->state;
-  if (!st.ctx.webhook)
+  if (!st.ctx->webhook)
     return;
   boost::json::array triggers;
   for (auto& l : labels_of(job))
@@ -40,7 +40,7 @@ void notify_webhook(exporter_self self, const export_job& job,
     {"content_hash", st.rec.last_hash},
     {"generated_at", iso8601_ms(generated_ms)},
     {"triggers", std::move(triggers)}});
-  self->send(st.ctx.webhook, notify_atom::value, std::move(body));
+  self->send(st.ctx->webhook, notify_atom::value, std::move(body));
 }
 
 void run_next(exporter_self self);
@@ -52,7 +52,7 @@ void finish(exporter_self self, export_job job, outcome what,
   auto now = now_unix_ms();
   auto secs = seconds_since(job.t0);
   st.rec.stats.count(what);
-  st.ctx.stats->count(what);
+  st.ctx->stats->count(what);
   storage::mutation_list extra;
   if (what == outcome::failed) {
     // The user's changes are still unexported: the nightly run retries.
@@ -65,7 +65,7 @@ void finish(exporter_self self, export_job job, outcome what,
   }
   if (what == outcome::exported) {
     st.rec.stats.exported(secs, now);
-    st.ctx.stats->exported(secs, now);
+    st.ctx->stats->exported(secs, now);
     notify_webhook(self, job, now);
   }
   persist(self, std::move(extra));
@@ -99,7 +99,7 @@ void write_file(exporter_self self, export_job job,
   auto text = exports::render_export(h, context, hash);
   self
     ->request(writer_of(self), caf::infinite, write_atom::value,
-              export_path(st.ctx.dir, st.user), std::move(text))
+              export_path(st.ctx->dir, st.user), std::move(text))
     .then(
       [self, job, hash](bool) mutable {
         self->state.rec.last_hash = hash;
@@ -145,7 +145,7 @@ void run(exporter_self self, export_job job) {
   call.op = "user.export_context";
   call.request_id = "export-" + st.user;
   self
-    ->request(st.ctx.router, st.ctx.context_timeout, call_atom::value,
+    ->request(st.ctx->router, st.ctx->context_timeout, call_atom::value,
               std::move(call))
     .then(
       [self, job](api_reply& r) mutable { got_context(self, std::move(job), r); },
@@ -167,7 +167,7 @@ void run_next(exporter_self self) {
 } // namespace
 
 export_writer_actor writer_of(exporter_self self) {
-  auto& w = self->state.ctx.writers;
+  auto& w = self->state.ctx->writers;
   return w[std::hash<std::string>{}(self->state.user) % w.size()];
 }
 
@@ -206,7 +206,7 @@ void persist(exporter_self self, storage::mutation_list extra,
     exports::to_json(st.rec)));
   ++st.inflight;
   self
-    ->request(st.ctx.journal, caf::infinite, append_atom::value,
+    ->request(st.ctx->journal, caf::infinite, append_atom::value,
               write_request{std::move(extra)})
     .then(
       [self, then](commit_ack&) {
@@ -234,11 +234,11 @@ void log_event(exporter_self self, const std::vector<std::string>& triggers,
   e.outcome = exports::to_string(what);
   e.duration_seconds = seconds;
   e.success = what != outcome::failed;
-  e.mode = exports::to_string(st.ctx.settings->get()->policy.mode);
+  e.mode = exports::to_string(st.ctx->settings->get()->policy.mode);
   e.error = error;
   e.version = version;
   e.reason = reason;
-  self->send(st.ctx.events, log_atom::value,
+  self->send(st.ctx->events, log_atom::value,
              boost::json::serialize(exports::to_json(e)));
 }
 

@@ -27,7 +27,7 @@ struct user_entry {
 
 struct router_state {
   user_context ctx;
-  export_context ectx;
+  std::shared_ptr<const export_context> ectx; // router set; shared by all
   router_options opts;
   std::unordered_map<std::string, user_entry> users;
   static inline const char* name = "engram.router";
@@ -54,9 +54,7 @@ user_entry& spawn_entry(router_self self, const std::string& key) {
   auto& e = st.users[key];
   auto me = caf::actor_cast<caf::actor>(self);
   if (is_exporter(key)) {
-    auto ectx = st.ectx;
-    ectx.router = me;
-    e.handle = spawn_exporter(self->system(), key.substr(1), std::move(ectx));
+    e.handle = spawn_exporter(self->system(), key.substr(1), st.ectx);
   } else {
     auto ctx = st.ctx;
     ctx.router = me;
@@ -136,14 +134,15 @@ void sweep(router_self self) {
 router_actor::behavior_type router(router_self self, user_context ctx,
                                    export_context ectx, router_options opts) {
   self->state.ctx = std::move(ctx);
-  self->state.ectx = std::move(ectx);
+  ectx.router = caf::actor_cast<caf::actor>(self);
+  self->state.ectx = std::make_shared<const export_context>(std::move(ectx));
   self->state.opts = opts;
   self->set_exit_handler([self](caf::exit_msg& msg) { on_exit(self, msg); });
   self->delayed_send(self, opts.user_idle / 2, idle_atom::value);
   return {
     [self](call_atom, api_call& call) -> caf::result<api_reply> {
       auto key = key_of(call);
-      if (is_exporter(key) && self->state.ectx.writers.empty()) {
+      if (is_exporter(key) && self->state.ectx->writers.empty()) {
         auto r = http::error_response(
           make_error(ec::unavailable, "exports are not enabled on this node"));
         return api_reply{static_cast<uint16_t>(r.status), r.body};

@@ -30,7 +30,9 @@ struct export_job {
 
 struct exporter_state {
   std::string user;
-  export_context ctx;
+  // Shared by every exporter of the node: an idle exporter costs its user
+  // id, its record and the actor itself.
+  std::shared_ptr<const export_context> ctx;
   exports::exporter_record rec;
   bool exporting = false;
   std::optional<export_job> queued; // decided while one was running

@@ -48,10 +48,6 @@ caf::expected<settings_patch> parse_settings_patch(std::string_view body) {
     return obj.error();
   if (auto err = api::reject_unknown(*obj, {"mode", "debounce_ms", "nightly_at"}))
     return err;
-  if (obj->empty())
-    return make_error(ec::invalid_argument,
-                      "body: give at least one of mode, debounce_ms, "
-                      "nightly_at");
   settings_patch p;
   if (auto m = api::read_string(*obj, "mode", {1, 16}, false); !m)
     return m.error();
@@ -74,6 +70,13 @@ caf::expected<settings_patch> parse_settings_patch(std::string_view body) {
                                  + **n + "\"");
     p.nightly_at = **n;
   }
+  // Checked after reading, so {"mode":null} (null counts as not given) is
+  // refused too: an empty patch would be stored as "{}", which
+  // settings_patch_from_json then refuses at the next start.
+  if (!p.mode && !p.debounce_ms && !p.nightly_at)
+    return make_error(ec::invalid_argument,
+                      "body: give at least one of mode, debounce_ms, "
+                      "nightly_at");
   return p;
 }
 

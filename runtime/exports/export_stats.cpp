@@ -137,6 +137,9 @@ node_export_stats::node_export_stats(metrics::registry& reg) {
   duration_ = &reg.get_histogram("engram_export_duration_seconds",
                                  "Time from an export decision to its file "
                                  "being durable.");
+  lateness_ = &reg.get_histogram("engram_export_timer_lateness_seconds",
+                                 "How late trailing-export timers fire after "
+                                 "their due time.");
   webhook_ok_ = &reg.get_counter("engram_export_webhook_total",
                                  "Webhook deliveries by result.",
                                  {{"result", "ok"}});
@@ -163,6 +166,10 @@ void node_export_stats::exported(double seconds, int64_t at_ms) {
   }
 }
 
+void node_export_stats::timer_fired(double late_seconds) {
+  lateness_->observe(std::max(0.0, late_seconds));
+}
+
 void node_export_stats::webhook(bool ok, uint32_t retries) {
   (ok ? webhook_ok_ : webhook_failed_)->inc();
   webhook_retries_->inc(retries);
@@ -182,6 +189,10 @@ boost::json::object node_export_stats::to_json() const {
           {"duration_seconds",
            {{"p50", cnt ? duration_->quantile(0.5) : 0.0},
             {"p99", cnt ? duration_->quantile(0.99) : 0.0}}},
+          {"timer_lateness_seconds",
+           {{"p50", lateness_->count() ? lateness_->quantile(0.5) : 0.0},
+            {"p99", lateness_->count() ? lateness_->quantile(0.99) : 0.0},
+            {"count", lateness_->count()}}},
           {"webhook",
            {{"ok", webhook_ok_->value()},
             {"failed", webhook_failed_->value()},

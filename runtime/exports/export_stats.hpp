@@ -55,6 +55,8 @@ public:
   void count(outcome o);
   void exported(double seconds, int64_t at_ms);
   void webhook(bool ok, uint32_t retries);
+  /// A trailing-export timer fired this long after its due time.
+  void timer_fired(double late_seconds);
 
   /// The same shape as the per-user stats plus webhook counters.
   boost::json::object to_json() const;
@@ -64,6 +66,7 @@ private:
   std::array<metrics::counter*, outcome_count> outcomes_{};
   metrics::counter* exports_;
   metrics::histogram* duration_;
+  metrics::histogram* lateness_;
   metrics::counter* webhook_ok_;
   metrics::counter* webhook_failed_;
   metrics::counter* webhook_retries_;

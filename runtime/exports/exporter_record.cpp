@@ -41,7 +41,8 @@ caf::expected<exporter_record> exporter_record_from_json(std::string_view text) 
     return d.error();
   r.debounce = std::move(*d);
   auto ver = o.if_contains("version");
-  if (!ver || !(ver->is_int64() || ver->is_uint64()))
+  // to_number<uint64_t>() would throw on a negative int64: check the sign.
+  if (!ver || !(ver->is_uint64() || (ver->is_int64() && ver->as_int64() >= 0)))
     return damaged("version");
   r.version = ver->to_number<uint64_t>();
   if (auto h = o.if_contains("last_hash"); h && h->is_string())

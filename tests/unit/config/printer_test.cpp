@@ -30,7 +30,7 @@ TEST_CASE("to_json is pretty, ordered like the table and stable",
   CHECK_THAT(text, Catch::StartsWith("{\n  \"node\": {\n    \"id\": "
                                      "\"engram-1\",\n    \"data_dir\": "));
   CHECK_THAT(text, Catch::Contains("\n  \"auth\": {\n    \"keys\": []\n  },\n"));
-  CHECK_THAT(text, Catch::EndsWith("\"ef_construction\": 200\n  }\n}\n"));
+  CHECK_THAT(text, Catch::EndsWith("\"webhook_max_retries\": 5\n  }\n}\n"));
   CHECK(text == to_json(options{}));
 }
 
