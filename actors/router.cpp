@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "messages/errors.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/http/error_body.hpp"
 
 namespace engram {
@@ -117,18 +118,35 @@ void on_exit(router_self self, caf::exit_msg& msg) {
     users.erase(it);
     return;
   }
+  // A passivated actor's own exit arrives after the handshake removed it.
+  if (msg.reason == caf::exit_reason::normal)
+    return;
   self->quit(msg.reason);
 }
 
+std::chrono::milliseconds sweep_interval(const router_options& o) {
+  return std::max(std::chrono::milliseconds(10),
+                  std::min(o.user_idle, o.exporter_idle) / 2);
+}
+
 void sweep(router_self self) {
+  auto& opts = self->state.opts;
   auto now = std::chrono::steady_clock::now();
   std::vector<std::string> idle;
-  for (auto& [user, e] : self->state.users)
-    if (!e.closing && now - e.last_call >= self->state.opts.user_idle)
-      idle.push_back(user);
-  for (auto& user : idle)
-    passivate(self, user);
-  self->delayed_send(self, self->state.opts.user_idle / 2, idle_atom::value);
+  double users = 0, exporters = 0;
+  for (auto& [key, e] : self->state.users) {
+    auto limit = is_exporter(key) ? opts.exporter_idle : opts.user_idle;
+    (is_exporter(key) ? exporters : users) += 1;
+    if (!e.closing && now - e.last_call >= limit)
+      idle.push_back(key);
+  }
+  if (opts.live_users)
+    opts.live_users->set(users);
+  if (opts.live_exporters)
+    opts.live_exporters->set(exporters);
+  for (auto& key : idle)
+    passivate(self, key);
+  self->delayed_send(self, sweep_interval(opts), idle_atom::value);
 }
 
 router_actor::behavior_type router(router_self self, user_context ctx,
@@ -138,7 +156,7 @@ router_actor::behavior_type router(router_self self, user_context ctx,
   self->state.ectx = std::make_shared<const export_context>(std::move(ectx));
   self->state.opts = opts;
   self->set_exit_handler([self](caf::exit_msg& msg) { on_exit(self, msg); });
-  self->delayed_send(self, opts.user_idle / 2, idle_atom::value);
+  self->delayed_send(self, sweep_interval(opts), idle_atom::value);
   return {
     [self](call_atom, api_call& call) -> caf::result<api_reply> {
       auto key = key_of(call);

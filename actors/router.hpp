@@ -27,9 +27,20 @@ using router_actor = caf::typed_actor<
   caf::replies_to<status_atom>::with<uint64_t>, // live user actors
   caf::reacts_to<idle_atom>>;
 
+namespace metrics {
+class gauge;
+}
+
 struct router_options {
   // A user actor without calls for this long is passivated.
   std::chrono::milliseconds user_idle{60000};
+  // An exporter without calls for this long is passivated (only when it has
+  // nothing scheduled: its state is in RocksDB, so an idle user's exporter
+  // costs no memory). Short: exporters are cheap to start again.
+  std::chrono::milliseconds exporter_idle{2000};
+  // Live actor counts, refreshed by each sweep (may be null).
+  metrics::gauge* live_users = nullptr;
+  metrics::gauge* live_exporters = nullptr;
 };
 
 /// Without exporter writers (`ectx.writers` empty) export operations are

@@ -281,6 +281,9 @@ struct export_options {
   // repeat from the previous chunk. Defaults: 1200 / 150.
   uint32_t chunk_chars = 1200;
   uint32_t chunk_overlap = 150;
+  // An exporter with nothing scheduled is passivated after this long
+  // without calls (its state is stored). Default: 2000 ms.
+  uint32_t exporter_idle_ms = 2000;
   // Longest accepted document text, in bytes. Default: 1 MiB.
   uint64_t max_document_bytes = 1024 * 1024;
   // Webhook called after each export; empty = none.

@@ -155,7 +155,13 @@ caf::error node::impl::start_actors() {
   export_context ectx;
   if (auto err = start_exports(ctx, ectx))
     return err;
-  router = spawn_router(*sys, std::move(ctx), std::move(ectx), {});
+  router_options ropts;
+  ropts.exporter_idle = std::chrono::milliseconds(opts.exports.exporter_idle_ms);
+  ropts.live_users = &metrics.get_gauge("engram_live_user_actors",
+                                        "User actors in memory.");
+  ropts.live_exporters = &metrics.get_gauge("engram_live_exporters",
+                                            "Exporter actors in memory.");
+  router = spawn_router(*sys, std::move(ctx), std::move(ectx), ropts);
   export_scheduler = spawn_export_scheduler(*sys, db, journal, router,
                                             export_settings);
   for (uint32_t i = 0; i < std::max(1u, opts.http.io_threads); ++i)

@@ -137,9 +137,11 @@ node_export_stats::node_export_stats(metrics::registry& reg) {
   duration_ = &reg.get_histogram("engram_export_duration_seconds",
                                  "Time from an export decision to its file "
                                  "being durable.");
-  lateness_ = &reg.get_histogram("engram_export_timer_lateness_seconds",
-                                 "How late trailing-export timers fire after "
-                                 "their due time.");
+  lateness_ = &reg.get_histogram(
+    "engram_export_timer_lateness_seconds",
+    "How late trailing-export timers fire after their due time.", {},
+    {0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25,
+     0.5, 1, 2.5, 5, 10});
   webhook_ok_ = &reg.get_counter("engram_export_webhook_total",
                                  "Webhook deliveries by result.",
                                  {{"result", "ok"}});

@@ -479,3 +479,32 @@ TEST_CASE("exports notify a signed webhook and retry its failures",
   CHECK(metrics.body.find("engram_export_webhook_total{result=\"ok\"} 1")
         != std::string::npos);
 }
+
+TEST_CASE("idle exporters passivate and come back with their state",
+          "[exports]") {
+  temp_dir dir;
+  auto node = start_node(dir, {"--set", "exports.exporter_idle_ms=100"});
+  http_client c{node->port()};
+  add_intent(c, "idle", "a");
+  body_of(c.send_json("POST", "/v1/users/idle/exports", R"({"reason":"one"})"), 200);
+  auto live = [&] {
+    auto text = c.get("/metrics").body;
+    auto at = text.find("\nengram_live_exporters ");
+    REQUIRE(at != std::string::npos);
+    return std::stod(text.substr(at + 23));
+  };
+  auto until = std::chrono::steady_clock::now() + 5s;
+  while (live() != 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  CHECK(live() == 0);
+  // A new exporter picks up the stored state: inside the window, version 1.
+  add_intent(c, "idle", "b");
+  auto r = body_of(c.send_json("POST", "/v1/users/idle/exports", R"({"reason":"two"})"), 202);
+  CHECK(r.at("outcome") == "debounced");
+  auto stats = body_of(c.get("/v1/users/idle/exports/stats"), 200);
+  CHECK(stats.at("version") == 1);
+  CHECK(stats.at("total_exports") == 1);
+  // The trailing export keeps it alive until it ran.
+  auto exported = wait_for(c, "idle", "exported", 2);
+  CHECK(exported.size() == 2);
+}

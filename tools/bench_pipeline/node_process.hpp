@@ -27,6 +27,7 @@ public:
   void stop();
 
   endpoint where() const { return ep_; }
+  pid_t pid() const { return pid_; }
   const std::string& data_dir() const { return dir_; }
 
 private:
