@@ -295,7 +295,7 @@ llm_client(llm_client_self self, llm_client_options opts,
       j.p_analysis = self->make_response_promise<providers::analysis_result>();
       auto rp = j.p_analysis;
       j.analysis = std::move(in);
-      enqueue_job(self, std::move(j));
+      admit(self, std::move(j));
       return rp;
     },
     [self](rewrite_atom, rewrite_chain& chain) -> caf::result<string_list> {
@@ -303,7 +303,7 @@ llm_client(llm_client_self self, llm_client_options opts,
       j.p_rewrite = self->make_response_promise<string_list>();
       auto rp = j.p_rewrite;
       j.rewrite = std::move(chain);
-      enqueue_job(self, std::move(j));
+      admit(self, std::move(j));
       return rp;
     },
     [self](create_atom, providers::creation_input& in)
@@ -312,7 +312,7 @@ llm_client(llm_client_self self, llm_client_options opts,
       j.p_creation = self->make_response_promise<providers::creation_result>();
       auto rp = j.p_creation;
       j.creation = std::move(in);
-      enqueue_job(self, std::move(j));
+      admit(self, std::move(j));
       return rp;
     },
     [self](retry_atom, uint64_t id) {

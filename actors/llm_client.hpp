@@ -34,6 +34,8 @@ class provider_stats;
 
 namespace engram {
 
+struct cache_pool;
+
 struct llm_client_options {
   std::string base_url;     // up to /v1
   std::string api_key;      // resolved from llm.api_key_env; may be empty
@@ -53,6 +55,8 @@ struct llm_client_options {
   uint32_t breaker_cooldown_ms = 30000;
   providers::budget_limits budget;
   providers::prompt_set prompts;
+  // Completions cache (cache.llm.*); null: off.
+  std::shared_ptr<const cache_pool> cache;
 };
 
 /// The longest a task can take inside the client (every model, every retry,

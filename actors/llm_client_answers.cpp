@@ -213,6 +213,7 @@ std::vector<item_outcome> read_items(llm_client_self self, const llm_batch& b,
         out[i].why = describe(err);
         continue;
       }
+      remember(self, j, b.model, *rs[i]);
       out[i] = {true, {}, [p = j.p_analysis, r = std::move(*rs[i])]() mutable {
                   p.deliver(std::move(r));
                 }};
@@ -226,6 +227,7 @@ std::vector<item_outcome> read_items(llm_client_self self, const llm_batch& b,
         out[i].why = describe(r.error());
         continue;
       }
+      remember(self, j, b.model, string_list{*r});
       out[i] = {true, {}, [p = j.p_rewrite, note = std::move(*r)]() mutable {
                   p.deliver(string_list{std::move(note)});
                 }};
@@ -239,6 +241,7 @@ std::vector<item_outcome> read_items(llm_client_self self, const llm_batch& b,
         out[i].why = describe(err);
         continue;
       }
+      remember(self, j, b.model, *rs[i]);
       out[i] = {true, {}, [p = j.p_creation, r = std::move(*rs[i])]() mutable {
                   p.deliver(std::move(r));
                 }};

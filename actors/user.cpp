@@ -55,6 +55,7 @@ void journal_write(user_self self, storage::mutation_list m, ack_fn on_ack,
     ++st.marker_epoch;
   }
   ++st.inflight;
+  ++st.cache_gen;
   // No timeout: the journal answers every write (durable, or an error), and
   // a request timeout costs a lock and a clock wake-up per write. Clients
   // are still bounded by the bridge's request timeout.
@@ -64,11 +65,13 @@ void journal_write(user_self self, storage::mutation_list m, ack_fn on_ack,
       [self, on_ack](commit_ack& ack) {
         auto& st = self->state;
         --st.inflight;
+        ++st.cache_gen;
         st.last_seq = std::max(st.last_seq, ack.seq);
         on_ack(ack.seq);
       },
       [self, on_fail](caf::error& err) {
         --self->state.inflight;
+        ++self->state.cache_gen;
         spdlog::error("event=journal_write_failed user={} error=\"{}\"",
                       self->state.user, message_of(err));
         on_fail(err);

@@ -38,6 +38,7 @@ using user_actor = caf::typed_actor<
   caf::reacts_to<timeout_atom, uint64_t>>;
 
 class queue_stats;
+struct cache_pool;
 namespace exports {
 class export_settings;
 }
@@ -70,6 +71,8 @@ struct user_context {
   std::shared_ptr<exports::export_settings> export_settings;
   // The router (set by the router itself): exporters are reached through it.
   caf::actor router;
+  // Search results cache (cache.search.*); null: off.
+  std::shared_ptr<const cache_pool> search_cache;
 };
 
 user_actor spawn_user(caf::actor_system& sys, std::string user,

@@ -11,7 +11,9 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/cache.hpp"
 #include "actors/detail/user_state.hpp"
+#include "runtime/cache/cache_keys.hpp"
 #include "messages/errors.hpp"
 #include "runtime/api/session_input.hpp"
 #include "runtime/queue_stats.hpp"
@@ -202,8 +204,18 @@ caf::error rebuild_index(user_self self) {
   return err;
 }
 
+// {"hits": <hits>, "stale": ..., "cached": ...} around a serialised hits array.
+api_reply search_reply(const std::string& hits, bool stale, bool cached) {
+  std::string body = "{\"hits\":";
+  body += hits;
+  body += stale ? ",\"stale\":true" : ",\"stale\":false";
+  body += cached ? ",\"cached\":true}" : ",\"cached\":false}";
+  return {200, std::move(body)};
+}
+
 void answer_search(user_self self, const api::search_fields& f, bool stale,
-                   const std::vector<float>& q, reply_promise rp) {
+                   const std::vector<float>& q, reply_promise rp,
+                   const std::string& cache_key) {
   auto& st = self->state;
   boost::json::array hits;
   std::size_t excluded = 0;
@@ -251,7 +263,29 @@ void answer_search(user_self self, const api::search_fields& f, bool stale,
       {"session", session},
       {"composite", composite_of(self, ref->session, ref->entity_id)}});
   }
-  rp.deliver(json_reply(200, {{"hits", std::move(hits)}, {"stale", stale}}));
+  auto text = boost::json::serialize(hits);
+  if (!cache_key.empty()) {
+    auto& pool = *st.ctx.search_cache;
+    self->send(pool.shard_of(cache_key), cput_atom::value, cache_key, text,
+               pool.opts.ttl_ms);
+  }
+  rp.deliver(search_reply(text, stale, false));
+}
+
+void compute_search(user_self self, api::search_fields f, bool stale,
+                    reply_promise rp, std::string cache_key) {
+  auto& st = self->state;
+  self->request(st.ctx.embedder, call_timeout(self), query_atom::value,
+                string_list{f.query})
+    .then(
+      [self, f, stale, rp, cache_key](vector_list& v) mutable {
+        if (v.size() != 1 || !self->state.index)
+          rp.deliver(error_reply(
+            make_error(ec::internal, "the embedder returned no vector")));
+        else
+          answer_search(self, f, stale, v.front(), rp, cache_key);
+      },
+      [rp](caf::error& err) mutable { rp.deliver(error_reply(err)); });
 }
 
 } // namespace
@@ -399,18 +433,28 @@ api_reply search(user_self self, const api_call& call, reply_promise rp) {
   if (auto s = query_param(call, "_stale"))
     stale = *s == "true";
   if (!st.index || st.index->size() == 0)
-    return json_reply(200, {{"hits", boost::json::array{}}, {"stale", stale}});
-  self->request(st.ctx.embedder, call_timeout(self), query_atom::value,
-                string_list{f->query})
+    return search_reply("[]", stale, false);
+  if (!st.ctx.search_cache) {
+    compute_search(self, std::move(*f), stale, rp, {});
+    return deferred();
+  }
+  // The key carries the write generation: no answer computed before a
+  // write can be found after it.
+  auto key = cache::search_key(st.user, st.cache_gen, f->query,
+                               static_cast<uint32_t>(f->k),
+                               f->session ? *f->session : std::string{});
+  self->request(st.ctx.search_cache->shard_of(key), caf::infinite,
+                cget_atom::value, key)
     .then(
-      [self, f = *f, stale, rp](vector_list& v) mutable {
-        if (v.size() != 1 || !self->state.index)
-          rp.deliver(error_reply(
-            make_error(ec::internal, "the embedder returned no vector")));
+      [self, f = *f, stale, rp, key](cache_lookup& found) mutable {
+        if (found.hit)
+          rp.deliver(search_reply(found.value, stale, true));
         else
-          answer_search(self, f, stale, v.front(), rp);
+          compute_search(self, std::move(f), stale, rp, std::move(key));
       },
-      [rp](caf::error& err) mutable { rp.deliver(error_reply(err)); });
+      [self, f = *f, stale, rp](caf::error&) mutable {
+        compute_search(self, std::move(f), stale, rp, {});
+      });
   return deferred();
 }
 

@@ -297,6 +297,32 @@ struct export_options {
   uint32_t webhook_max_retries = 5;
 };
 
+// One use of the in-process cache (docs/CACHE.md).
+struct cache_use_options {
+  bool enabled = true;
+  // How long an entry lives.
+  uint64_t ttl_ms = 60000;
+  // Bounds of this use over all shards; least recently used entries go
+  // first.
+  uint64_t max_entries = 10000;
+  uint64_t max_bytes = 64ull << 20;
+};
+
+struct cache_options {
+  // Actors each use is sharded over (by key hash). Default: 2. Restart.
+  uint32_t shards = 2;
+  // Search answers per (user, write generation, query, k, session).
+  // Defaults: on, 60 s, 10,000 entries, 64 MiB.
+  cache_use_options search{true, 60000, 10000, 64ull << 20};
+  // Model completions per (task, model, temperature, prompt + input
+  // digest); only validated answers of a task's first model. Defaults: on,
+  // 24 h, 10,000 entries, 64 MiB.
+  cache_use_options llm{true, 86400000, 10000, 64ull << 20};
+  // Vectors per (embedder, text digest). Defaults: on, 1 h, 40,000
+  // entries, 96 MiB.
+  cache_use_options embed{true, 3600000, 40000, 96ull << 20};
+};
+
 struct options {
   node_options node;
   http_options http;
@@ -308,6 +334,7 @@ struct options {
   embedder_options embedder;
   index_options index;
   export_options exports;
+  cache_options cache;
 };
 
 } // namespace engram::config

@@ -44,4 +44,10 @@ using notify_atom = caf::atom_constant<caf::atom("e_notify")>;
 using nightly_atom = caf::atom_constant<caf::atom("e_nightly")>;
 using config_atom = caf::atom_constant<caf::atom("e_config")>;
 
+/// Cache shards: get, put, erase, invalidate by prefix.
+using cget_atom = caf::atom_constant<caf::atom("e_cget")>;
+using cput_atom = caf::atom_constant<caf::atom("e_cput")>;
+using cerase_atom = caf::atom_constant<caf::atom("e_cerase")>;
+using cinval_atom = caf::atom_constant<caf::atom("e_cinval")>;
+
 } // namespace engram

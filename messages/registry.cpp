@@ -6,6 +6,7 @@
 #include <caf/binary_serializer.hpp>
 
 #include "messages/api_messages.hpp"
+#include "messages/cache_messages.hpp"
 #include "messages/errors.hpp"
 #include "messages/journal_messages.hpp"
 #include "messages/pipeline_messages.hpp"
@@ -41,6 +42,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<commit_ack>("engram::commit_ack");
   cfg.add_message_type<api_call>("engram::api_call");
   cfg.add_message_type<api_reply>("engram::api_reply");
+  cfg.add_message_type<cache_lookup>("engram::cache_lookup");
   cfg.add_message_type<providers::analysis_input>("engram::analysis_input");
   cfg.add_message_type<providers::analysis_result>("engram::analysis_result");
   cfg.add_message_type<providers::creation_input>("engram::creation_input");

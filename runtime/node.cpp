@@ -13,6 +13,8 @@
 #include <engram/build_info.hpp>
 
 #include "actors/bridge.hpp"
+#include "actors/cache.hpp"
+#include "actors/embed_cache.hpp"
 #include "actors/embedder.hpp"
 #include "actors/export_io.hpp"
 #include "actors/export_scheduler.hpp"
@@ -57,6 +59,8 @@ struct node::impl {
   std::vector<caf::actor> bridges;
   std::vector<llm_worker_actor> workers;
   embedder_actor embedder;
+  embedder_actor embed_front; // caching front of `embedder`, or null
+  std::shared_ptr<const cache_pool> search_cache, llm_cache, embed_cache;
   std::shared_ptr<exports::export_settings> export_settings;
   std::shared_ptr<exports::node_export_stats> export_stats;
   std::vector<export_writer_actor> export_writers;
@@ -74,6 +78,8 @@ struct node::impl {
   caf::error start_actors();
   caf::error start_http();
   caf::error start_pipeline(user_context& ctx);
+  void start_caches();
+  std::vector<std::shared_ptr<const cache_pool>> cache_pools() const;
   caf::error start_exports(user_context& ctx, export_context& ectx);
   void wake_active_users();
   boost::json::object node_info() const;
@@ -150,6 +156,7 @@ caf::error node::impl::start_actors() {
   user_context ctx;
   ctx.db = db;
   ctx.journal = journal;
+  start_caches();
   if (auto err = start_pipeline(ctx))
     return err;
   export_context ectx;
@@ -171,7 +178,7 @@ caf::error node::impl::start_actors() {
 
 caf::error node::impl::start_pipeline(user_context& ctx) {
   stats = std::make_shared<queue_stats>(metrics);
-  auto setup = start_providers(*sys, opts, metrics, provider_stats);
+  auto setup = start_providers(*sys, opts, metrics, provider_stats, llm_cache);
   if (!setup)
     return setup.error();
   workers = setup->workers;
@@ -180,6 +187,14 @@ caf::error node::impl::start_pipeline(user_context& ctx) {
   ctx.task_timeout = setup->task_timeout;
   ctx.workers = workers;
   ctx.embedder = embedder;
+  if (embed_cache) {
+    embed_front = spawn_embed_cache(
+      *sys, embedder, embed_cache,
+      opts.embedder.provider + ":" + opts.embedder.model + ":"
+        + std::to_string(opts.embedder.dim));
+    ctx.embedder = embed_front;
+  }
+  ctx.search_cache = search_cache;
   ctx.stats = stats;
   ctx.pipeline = opts.pipeline;
   ctx.index.dim = opts.embedder.dim;
@@ -237,6 +252,32 @@ caf::error node::impl::start_exports(user_context& ctx, export_context& ectx) {
   return caf::none;
 }
 
+void node::impl::start_caches() {
+  auto pool = [this](const char* use, const config::cache_use_options& u)
+    -> std::shared_ptr<const cache_pool> {
+    if (!u.enabled)
+      return nullptr;
+    cache_pool_options o;
+    o.use = use;
+    o.shards = opts.cache.shards;
+    o.limits = {static_cast<std::size_t>(u.max_entries),
+                static_cast<std::size_t>(u.max_bytes)};
+    o.ttl_ms = static_cast<int64_t>(u.ttl_ms);
+    return spawn_cache_pool(*sys, o, metrics);
+  };
+  search_cache = pool("search", opts.cache.search);
+  llm_cache = pool("llm", opts.cache.llm);
+  embed_cache = pool("embed", opts.cache.embed);
+}
+
+std::vector<std::shared_ptr<const cache_pool>> node::impl::cache_pools() const {
+  std::vector<std::shared_ptr<const cache_pool>> out;
+  for (auto& p : {search_cache, llm_cache, embed_cache})
+    if (p)
+      out.push_back(p);
+  return out;
+}
+
 // Users with unfinished work (tasks, embeddings) before the last stop get
 // their actors back at once, so recovery does not wait for their next call.
 void node::impl::wake_active_users() {
@@ -288,6 +329,7 @@ caf::error node::impl::start_http() {
   api::add_entity_routes(*gw, bridges);
   api::add_intent_routes(*gw, bridges);
   api::add_session_routes(*gw, {bridges, db, stats});
+  api::add_cache_routes(*gw, {sys.get(), cache_pools()});
   api::add_export_routes(
     *gw, {bridges, caf::actor_cast<caf::actor>(export_scheduler),
           export_settings, export_stats});
@@ -329,9 +371,15 @@ void node::impl::stop_actors() {
   for (auto& w : workers)
     caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(embedder, caf::exit_reason::user_shutdown);
+  if (embed_front)
+    caf::anon_send_exit(embed_front, caf::exit_reason::user_shutdown);
+  for (auto& p : cache_pools())
+    stop_cache_pool(*p);
   caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
   workers.clear();
   embedder = nullptr;
+  embed_front = nullptr;
+  search_cache = llm_cache = embed_cache = nullptr;
   bridges.clear();
   router = nullptr;
   export_scheduler = nullptr;

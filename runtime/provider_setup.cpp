@@ -125,7 +125,8 @@ make_embedder(const config::options& o, metrics::registry& metrics,
 caf::expected<provider_setup>
 start_providers(caf::actor_system& sys, const config::options& o,
                 metrics::registry& metrics,
-                std::shared_ptr<providers::provider_stats> stats) {
+                std::shared_ptr<providers::provider_stats> stats,
+                std::shared_ptr<const cache_pool> llm_cache) {
   provider_setup out;
   std::optional<llm_client_options> client;
   if (o.llm.provider == "openai") {
@@ -133,6 +134,7 @@ start_providers(caf::actor_system& sys, const config::options& o,
     if (!c)
       return c.error();
     client = std::move(*c);
+    client->cache = std::move(llm_cache);
   }
   auto emb = make_embedder(o, metrics, stats);
   if (!emb)

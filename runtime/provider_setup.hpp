@@ -25,6 +25,8 @@ class provider_stats;
 
 namespace engram {
 
+struct cache_pool;
+
 class health_checks;
 
 struct provider_setup {
@@ -42,7 +44,8 @@ struct provider_setup {
 caf::expected<provider_setup>
 start_providers(caf::actor_system& sys, const config::options& opts,
                 metrics::registry& metrics,
-                std::shared_ptr<providers::provider_stats> stats);
+                std::shared_ptr<providers::provider_stats> stats,
+                std::shared_ptr<const cache_pool> llm_cache = nullptr);
 
 /// Registers the "providers" check: degraded while a model's breaker is
 /// open (rules answers instead) or the embedder fails.

@@ -43,6 +43,7 @@ struct llm_job {
   std::size_t model = 0; // position in the task's model chain
   uint32_t tries = 0;    // failed attempts on that model
   bool alone = false;    // its batch answer did not match: send it alone
+  std::string cache_key; // in the llm cache (empty: not cached)
 };
 
 struct model_state {
@@ -117,6 +118,22 @@ using llm_client_self = llm_client_actor::stateful_pointer<llm_client_state>;
 void enqueue_job(llm_client_self self, llm_job job);
 void requeue_front(llm_client_self self, uint64_t id);
 void pump_llm(llm_client_self self);
+
+// llm_client_cache.cpp
+/// A new task: answered from the llm cache, or queued (enqueue_job).
+void admit(llm_client_self self, llm_job job);
+/// Stores a validated answer of `model` when it is the task's first model.
+template <class T>
+void remember(llm_client_self self, const llm_job& j, const std::string& model,
+              const T& answer);
+
+// llm_client_cache.cpp
+/// A new task: answered from the llm cache, or queued (enqueue_job).
+void admit(llm_client_self self, llm_job job);
+/// Stores a validated answer of `model` when it is the task's first model.
+template <class T>
+void remember(llm_client_self self, const llm_job& j, const std::string& model,
+              const T& answer);
 
 // llm_client_answers.cpp
 void on_http_answer(llm_client_self self, const llm_batch& batch,

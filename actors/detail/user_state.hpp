@@ -128,6 +128,11 @@ struct user_state {
   uint64_t next_waiter = 0;
 
   std::size_t inflight = 0; // journal writes not yet acknowledged
+  // Write generation for cache keys: bumped when a write is handed to the
+  // journal and again when it is acknowledged. Starts at a random value so
+  // a restarted actor never meets keys of an earlier one.
+  uint64_t cache_gen = std::random_device{}() * 0x100000000ull
+                       + std::random_device{}();
   // Whether meta holds this user's "active" key (storage/active_users.hpp).
   bool active_marker = false;
   bool clearing_marker = false;

@@ -14,8 +14,13 @@
 #include "runtime/gateway.hpp"
 #include "runtime/health.hpp"
 
+namespace caf {
+class actor_system;
+}
+
 namespace engram {
 class queue_stats;
+struct cache_pool;
 namespace exports {
 class export_settings;
 class node_export_stats;
@@ -69,6 +74,14 @@ struct export_deps {
 /// /documents[/{id}], /sessions/{session}/end (user access);
 /// GET /v1/exports/stats (any key), GET|PUT /v1/exports/config (admin).
 void add_export_routes(gateway& gw, export_deps deps);
+
+struct cache_deps {
+  caf::actor_system* sys = nullptr;
+  std::vector<std::shared_ptr<const cache_pool>> pools; // enabled uses
+};
+
+/// GET /v1/cache/stats (any key), POST /v1/cache/invalidate (admin).
+void add_cache_routes(gateway& gw, cache_deps deps);
 
 /// Turns, notes, tasks and search under /v1/users/{user}/ (user access),
 /// POST /v1/tasks/{task_id}/retry (admin) and GET /v1/queues (any key).
