@@ -177,7 +177,7 @@ caf::error read_freshness(const json::value& v, freshness_spec& f) {
   if (!v.is_object())
     return bad("freshness", "must be an object");
   auto& o = v.as_object();
-  if (auto err = reject_unknown(o, "freshness", {"fraction", "timeout_ms", "poll_ms"}))
+  if (auto err = reject_unknown(o, "freshness", {"fraction", "timeout_ms"}))
     return err;
   if (auto x = o.if_contains("fraction")) {
     auto n = number(*x, "freshness.fraction", 0, 1);
@@ -190,12 +190,6 @@ caf::error read_freshness(const json::value& v, freshness_spec& f) {
     if (!n)
       return n.error();
     f.timeout_ms = uint32_t(*n);
-  }
-  if (auto x = o.if_contains("poll_ms")) {
-    auto n = number(*x, "freshness.poll_ms", 1, 60000);
-    if (!n)
-      return n.error();
-    f.poll_ms = uint32_t(*n);
   }
   return caf::none;
 }

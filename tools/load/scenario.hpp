@@ -49,10 +49,12 @@ struct phase_spec {
   std::map<std::string, double> mix; // operation -> weight (> 0)
 };
 
+// Marked turns are followed by one search with min_seq (the ack's seq) and
+// wait_ms = timeout_ms: the node answers once the turn is findable, so the
+// driver needs no polling loop.
 struct freshness_spec {
   double fraction = 0;     // of turns carrying a marker
   uint32_t timeout_ms = 10000;
-  uint32_t poll_ms = 20;
 };
 
 /// "op.p50_ms" / "op.p90_ms" / "op.p99_ms" / "op.p999_ms" / "op.max_ms",
